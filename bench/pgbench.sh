@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2119,SC2317 # pg_local_free_port without its optional argument; trap handlers
+# bench/pgbench.sh — read-only pgbench through shardgate, PgBouncer and
+# directly against PostgreSQL, plus the memory cost of idle client
+# connections. Everything runs on 127.0.0.1 in a temporary directory that
+# is removed (and every process stopped) however the script ends.
+#
+# Environment (defaults in brackets):
+#   BENCH_SECONDS      seconds per pgbench run                        [15]
+#   BENCH_TARGETS      which of: direct pgbouncer shardgate            [all three]
+#   IDLE_CLIENTS       idle connections to hold open, 0 to skip        [5000]
+#   BENCH_IDLE_TARGET  who receives them: shardgate or pgbouncer       [shardgate]
+#   SHARDGATE_BIN      the proxy binary                  [build/shardgate, built if missing]
+#   BENCH_KEEP=1       keep the temporary directory (logs) afterwards
+#
+# Exit status is non-zero only when the harness itself fails (a server did
+# not start, pgbench could not be run at all). Throughput ratios and idle
+# connection errors are printed, never asserted. See bench/README.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_SECONDS=${BENCH_SECONDS:-15}
+BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardgate}
+IDLE_CLIENTS=${IDLE_CLIENTS:-5000}
+BENCH_IDLE_TARGET=${BENCH_IDLE_TARGET:-shardgate}
+PROTOCOLS=(simple extended prepared)
+CLIENTS=16
+THREADS=2
+SCALE=10
+POOL_SIZE=20
+PGBOUNCER=${PGBOUNCER:-/usr/sbin/pgbouncer}
+SG_BIN=${SHARDGATE_BIN:-$ROOT/build/shardgate}
+
+export PG_PASSWORD=${PG_PASSWORD:-pgpass}
+export PG_DB=bench
+BENCH_USER=postgres
+
+WORK=""
+PG_PORT="" PGB_PORT="" SG_PORT="" SG_ADMIN_PORT=""
+PGB_PID="" SG_PID="" IDLE_PID=""
+declare -A TPS=() NOTE=()
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+  say "pgbench.sh: $*"
+  exit 1
+}
+
+has_target() { [[ " $BENCH_TARGETS " == *" $1 "* ]]; }
+
+# TERM, then KILL if the process is still there after ~10 s.
+stop_pid() {
+  local pid=$1 _
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  stop_pid "$IDLE_PID"
+  stop_pid "$SG_PID"
+  stop_pid "$PGB_PID"
+  if [[ -n $WORK && -d $WORK ]]; then
+    declare -F pg_local_stop_all >/dev/null && pg_local_stop_all "$WORK/pg"
+    if [[ $rc -ne 0 ]]; then
+      local log
+      for log in "$WORK/shardgate.log" "$WORK/pgbouncer/pgbouncer.log"; do
+        [[ -s $log ]] && { say "--- last lines of $log"; tail -n 20 "$log" >&2; }
+      done
+    fi
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+      say "pgbench.sh: kept $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Waits until something answers the PostgreSQL protocol on the port; the
+# process must stay alive meanwhile.
+wait_accepting() {
+  local what=$1 port=$2 pid=$3 _
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || die "$what exited during startup"
+    pg_isready -q -h 127.0.0.1 -p "$port" -U "$BENCH_USER" -d "$PG_DB" && return 0
+    sleep 0.2
+  done
+  die "$what does not accept connections on port $port after 20 s"
+}
+
+vmrss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+check_tools() {
+  local t
+  for t in pgbench pg_isready psql cc pkg-config awk setpriv; do
+    command -v "$t" >/dev/null || die "missing tool: $t"
+  done
+  [[ -f $ROOT/scripts/pg_local.sh ]] || die "missing $ROOT/scripts/pg_local.sh"
+  if has_target pgbouncer; then
+    [[ -x $PGBOUNCER ]] || die "missing $PGBOUNCER (Debian package pgbouncer)"
+  fi
+  case $BENCH_IDLE_TARGET in
+  shardgate | pgbouncer) ;;
+  *) die "BENCH_IDLE_TARGET must be shardgate or pgbouncer" ;;
+  esac
+  if [[ $IDLE_CLIENTS -gt 0 ]] && ! has_target "$BENCH_IDLE_TARGET"; then
+    die "BENCH_IDLE_TARGET=$BENCH_IDLE_TARGET is not in BENCH_TARGETS"
+  fi
+}
+
+build_shardgate() {
+  [[ -x $SG_BIN ]] && return 0
+  [[ $SG_BIN == "$ROOT/build/shardgate" ]] || die "SHARDGATE_BIN=$SG_BIN is not an executable"
+  say "== building shardgate (build/shardgate is missing)"
+  (cd "$ROOT" && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+    cmake --build build -j2) || die "building shardgate failed"
+  [[ -x $SG_BIN ]] || die "build finished but $SG_BIN is missing"
+}
+
+start_postgres() {
+  mkdir -p "$WORK/pg"
+  PG_PORT=$(pg_local_free_port)
+  say "== PostgreSQL 15 on 127.0.0.1:$PG_PORT"
+  pg_local_start bench "$PG_PORT" "$WORK/pg" scram-sha-256 || die "PostgreSQL did not start"
+  say "== pgbench -i -s $SCALE"
+  PGPASSWORD=$PG_PASSWORD pgbench -i -s "$SCALE" -q -h 127.0.0.1 -p "$PG_PORT" -U "$BENCH_USER" "$PG_DB" \
+    >"$WORK/pgbench-init.log" 2>&1 || {
+    cat "$WORK/pgbench-init.log" >&2
+    die "pgbench -i failed"
+  }
+}
+
+# PgBouncer refuses to run as root, so its directory belongs to postgres.
+# The auth file holds the password in plain text, which PgBouncer accepts
+# for SCRAM towards both the client and the server.
+start_pgbouncer() {
+  local dir="$WORK/pgbouncer" pw=${PG_PASSWORD//\"/\"\"}
+  PGB_PORT=$(pg_local_free_port)
+  mkdir -p "$dir"
+  (umask 077 && printf '"%s" "%s"\n' "$BENCH_USER" "$pw" >"$dir/userlist.txt")
+  cat >"$dir/pgbouncer.ini" <<EOF
+[databases]
+$PG_DB = host=127.0.0.1 port=$PG_PORT dbname=$PG_DB
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL_SIZE
+max_client_conn = 10000
+log_connections = 0
+log_disconnections = 0
+EOF
+  [[ $(id -u) -eq 0 ]] && chown -R postgres: "$dir"
+  chmod 700 "$dir"
+  say "== PgBouncer $("$PGBOUNCER" --version | head -n 1 | awk '{ print $2 }') on 127.0.0.1:$PGB_PORT"
+  # Started as a simple command (not through a function) and via setpriv,
+  # which execs in place, so that $! is PgBouncer's own pid: its VmRSS is
+  # measured below.
+  if [[ $(id -u) -eq 0 ]]; then
+    setpriv --reuid=postgres --regid=postgres --init-groups -- \
+      "$PGBOUNCER" "$dir/pgbouncer.ini" >"$dir/pgbouncer.log" 2>&1 &
+  else
+    "$PGBOUNCER" "$dir/pgbouncer.ini" >"$dir/pgbouncer.log" 2>&1 &
+  fi
+  PGB_PID=$!
+  wait_accepting PgBouncer "$PGB_PORT" "$PGB_PID"
+}
+
+start_shardgate() {
+  local cfg="$WORK/shardgate.yaml"
+  SG_PORT=$(pg_local_free_port)
+  SG_ADMIN_PORT=$(pg_local_free_port)
+  mkdir -p "$WORK/sg-admin" "$WORK/sg-state"
+  (umask 077 && cat >"$cfg" <<EOF
+listen:
+  host: 127.0.0.1
+  port: $SG_PORT
+  max_client_connections: 10000
+admin:
+  socket_dir: $WORK/sg-admin
+  port: $SG_ADMIN_PORT
+auth:
+  method: scram-sha-256
+  users:
+    - name: $BENCH_USER
+      password: "\${BENCH_SG_PASSWORD}"
+pool:
+  mode: transaction
+  size: $POOL_SIZE
+shards:
+  - name: bench
+    database: $PG_DB
+    user: $BENCH_USER
+    password: "\${BENCH_SG_PASSWORD}"
+    hosts:
+      - host: 127.0.0.1
+        port: $PG_PORT
+        role: primary
+default_shard: bench
+log:
+  level: warn
+state_dir: $WORK/sg-state
+shutdown_timeout: 5s
+EOF
+  )
+  export BENCH_SG_PASSWORD=$PG_PASSWORD
+  "$SG_BIN" --check -c "$cfg" >"$WORK/shardgate-check.log" 2>&1 || {
+    cat "$WORK/shardgate-check.log" >&2
+    die "shardgate --check rejected $cfg"
+  }
+  say "== shardgate on 127.0.0.1:$SG_PORT"
+  "$SG_BIN" -c "$cfg" 2>"$WORK/shardgate.log" &
+  SG_PID=$!
+  wait_accepting shardgate "$SG_PORT" "$SG_PID"
+}
+
+target_port() {
+  case $1 in
+  direct) echo "$PG_PORT" ;;
+  pgbouncer) echo "$PGB_PORT" ;;
+  shardgate) echo "$SG_PORT" ;;
+  esac
+}
+
+# One pgbench run; fills TPS[target,protocol] with the rate, or "FAILED"
+# and NOTE[...] with pgbench's first error line.
+run_pgbench() {
+  local target=$1 proto=$2 out="$WORK/pgbench-$1-$2.log" rc=0 tps failed aborted err
+  say "-- $target, -M $proto, ${BENCH_SECONDS}s"
+  PGPASSWORD=$PG_PASSWORD pgbench -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" \
+    -S -n -T "$BENCH_SECONDS" -c "$CLIENTS" -j "$THREADS" -M "$proto" "$PG_DB" >"$out" 2>&1 || rc=$?
+  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out" | head -n 1)
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out" | head -n 1)
+  aborted=$(grep -c 'aborted in command' "$out" || true)
+  if [[ $rc -eq 0 && -n $tps && ${failed:-0} -eq 0 && $aborted -eq 0 ]]; then
+    TPS[$target,$proto]=$(printf '%.0f' "$tps")
+    return 0
+  fi
+  TPS[$target,$proto]=FAILED
+  err=$(grep -m 1 -E 'ERROR|FATAL|error:' "$out" | sed 's/^pgbench: error: //' || true)
+  NOTE[$target,$proto]="exit $rc, failed transactions ${failed:-?}, aborted clients $aborted: ${err:-see $out}"
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+cell() {
+  if has_target "$1"; then
+    echo "${TPS[$1,$2]:-n/a}"
+  else
+    echo skipped
+  fi
+}
+
+print_table() {
+  local proto k fmt='%-10s %12s %14s %14s %13s %10s\n'
+  printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second\n\n' \
+    "$CLIENTS" "$THREADS" "$BENCH_SECONDS" "$SCALE"
+  # shellcheck disable=SC2059
+  printf "$fmt" protocol direct pgbouncer shardgate sg/pgbouncer sg/direct
+  for proto in "${PROTOCOLS[@]}"; do
+    local d p s
+    d=$(cell direct "$proto")
+    p=$(cell pgbouncer "$proto")
+    s=$(cell shardgate "$proto")
+    # shellcheck disable=SC2059
+    printf "$fmt" "$proto" "$d" "$p" "$s" "$(ratio "$s" "$p")" "$(ratio "$s" "$d")"
+  done
+  for k in "${!NOTE[@]}"; do
+    printf '  %s FAILED: %s\n' "${k/,/ -M }" "${NOTE[$k]}"
+  done | sort
+  echo
+}
+
+# Holds IDLE_CLIENTS connections open on the chosen target and reports the
+# target's resident memory growth per connection.
+run_idle() {
+  local target=$BENCH_IDLE_TARGET comm pid port line base open done_line opened errors recheck per wfd
+  port=$(target_port "$target")
+  pid=$SG_PID
+  [[ $target == pgbouncer ]] && pid=$PGB_PID
+  # shellcheck disable=SC2046 # pkg-config's flags are meant to split
+  cc -O2 "$ROOT/bench/idle_clients.c" $(pkg-config --cflags --libs libpq) -o "$WORK/idle_clients" ||
+    die "compiling bench/idle_clients.c failed"
+  comm=$(basename "$PGBOUNCER")
+  [[ $target == shardgate ]] && comm=$(basename "$SG_BIN")
+  [[ $(cat "/proc/$pid/comm") == "${comm:0:15}" ]] || die "pid $pid is not $target"
+  say "== $IDLE_CLIENTS idle SCRAM-authenticated connections to $target (progress below)"
+  base=$(vmrss_kib "$pid")
+  coproc IDLE {
+    PGPASSWORD=$PG_PASSWORD exec "$WORK/idle_clients" \
+      "host=127.0.0.1 port=$port dbname=$PG_DB user=$BENCH_USER sslmode=disable" "$IDLE_CLIENTS"
+  }
+  # bash sets IDLE_PID (the coprocess's pid) itself; cleanup stops it.
+  # SCRAM costs two PBKDF2 runs (client and proxy) per connection; allow
+  # generously for a slow machine.
+  if ! read -r -t $((120 + IDLE_CLIENTS / 10)) line <&"${IDLE[0]}"; then
+    die "idle_clients did not report readiness"
+  fi
+  [[ $line == ready* ]] || die "unexpected idle_clients output: $line"
+  opened=$(sed -n 's/.*opened=\([0-9]*\).*/\1/p' <<<"$line")
+  errors=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$line")
+  sleep 1 # let the target finish its bookkeeping for the last clients
+  kill -0 "$pid" 2>/dev/null || die "$target died while holding idle connections"
+  open=$(vmrss_kib "$pid")
+  wfd=${IDLE[1]}
+  exec {wfd}>&- # end-of-file tells idle_clients to recheck and exit
+  read -r -t 120 done_line <&"${IDLE[0]}" || die "idle_clients did not finish its recheck"
+  recheck=$(sed -n 's/.*recheck_errors=\([0-9]*\).*/\1/p' <<<"$done_line")
+  wait "$IDLE_PID" || die "idle_clients failed"
+  IDLE_PID=""
+  per=$(awk -v a="$open" -v b="$base" -v n="$IDLE_CLIENTS" 'BEGIN { printf "%.2f", (a - b) / n }')
+  printf 'Idle connections to %s: %d requested, %d opened\n' "$target" "$IDLE_CLIENTS" "$opened"
+  printf '  %s VmRSS before: %d KiB, with all open: %d KiB\n' "$target" "$base" "$open"
+  printf '  resident KiB per idle connection: %s\n' "$per"
+  printf '  connection errors: %d (at open), %d (recheck after holding)\n' "$errors" "$recheck"
+  if [[ $errors -eq 0 && $recheck -eq 0 && $opened -eq $IDLE_CLIENTS ]]; then
+    printf '  idle connections: PASS\n'
+  else
+    printf '  idle connections: FAIL\n'
+  fi
+}
+
+main() {
+  local t proto
+  check_tools
+  has_target shardgate && build_shardgate
+  # Every client descriptor counts; children (PgBouncer, idle_clients)
+  # inherit the raised limit.
+  ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+  WORK=$(mktemp -d /tmp/shardgate-bench.XXXXXX)
+  chmod 755 "$WORK"
+  # shellcheck source=scripts/pg_local.sh
+  . "$ROOT/scripts/pg_local.sh"
+  start_postgres
+  has_target pgbouncer && start_pgbouncer
+  has_target shardgate && start_shardgate
+  for proto in "${PROTOCOLS[@]}"; do
+    for t in direct pgbouncer shardgate; do
+      has_target "$t" && run_pgbench "$t" "$proto"
+    done
+  done
+  print_table
+  [[ $IDLE_CLIENTS -gt 0 ]] && run_idle
+  return 0
+}
+
+main "$@"; exit

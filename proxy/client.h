@@ -1,0 +1,127 @@
+/* client.h — one client connection (application or admin) and its state
+ * machine. The proxy's client list owns clients; they are freed in the
+ * handle's close callback, never inside their own callbacks. All state
+ * changes go through client_set_state(). */
+#ifndef SG_CLIENT_H
+#define SG_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "outq.h"
+#include "pool.h"
+#include "prepared.h"
+#include "types.h"
+#include "wbuf.h"
+#include "wire.h"
+
+typedef enum sg_client_state {
+	CL_STARTUP, /* waiting for StartupMessage (or SSL/GSSENC/Cancel request) */
+	CL_AUTH,    /* asked for a password or SASL message; waiting for it */
+	CL_WELCOME, /* authenticated; waiting for the pool's server parameters */
+	CL_IDLE,    /* ready; no server attached */
+	CL_WAITING, /* has input to relay; queued for a server (or PAUSEd) */
+	CL_ACTIVE,  /* attached to a server, relaying */
+	CL_CLOSING, /* uv_close issued; freed in the close callback */
+} sg_client_state_t;
+
+struct client_auth; /* auth.c: exists only while authenticating */
+
+/* A session-level SET/RESET sent in a simple Query: the client's expected
+ * settings change only once the backend accepted it. */
+struct client_set {
+	int kind;     /* sql_set_kind_t */
+	uint32_t seg; /* the server segment (Query) it belongs to */
+	bool failed;
+	char name[64];
+	char value[512];
+};
+
+struct sg_client {
+	union {
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} h;
+	uv_stream_t *stream; /* &h.tcp or &h.pipe */
+	sg_list_t node;      /* in sg_proxy_t.clients */
+	sg_list_t wait_node; /* in sg_pool_t.waiters or the PAUSE list */
+	uint64_t id;
+	sg_client_state_t state;
+	bool admin;
+
+	wbuf_t in;     /* owned; released when empty */
+	size_t in_off; /* bytes of `in` already handled, consumed after the scan */
+	sg_outq_t out;
+	struct client_auth *auth; /* owned while in CL_AUTH */
+
+	char *user;     /* owned */
+	char *database; /* owned */
+	char addr[80];
+	sg_params_t params;             /* session settings the client expects, as SQL text */
+	sg_params_t startup;            /* the ones it gave at startup (what RESET ALL restores) */
+	struct client_set *pending_set; /* owned: a SET in flight, applied at its 'Z' */
+	int32_t key_pid, key_secret;    /* the BackendKeyData we gave it */
+
+	sg_pool_t *pool;     /* borrowed: where it is attached or waiting */
+	sg_server_t *server; /* borrowed while attached */
+	sg_pmap_t pstmts;    /* its named prepared statements */
+
+	const char *pin_reason; /* static string; non-NULL keeps the server */
+	char tx_status;         /* last ReadyForQuery status it saw */
+	bool skip_until_sync;   /* after an error we raised in extended mode */
+	bool server_lost;       /* backend died while it held one */
+	bool reading;
+	bool closing_after_flush; /* close once the output drains */
+	bool paused_wait;         /* in sg_proxy_t.paused (PAUSE) */
+	uint64_t wait_since_ms;
+	uint64_t connected_ms;
+};
+
+/* Accepted connection: takes ownership of the new client. */
+void client_accept(uv_stream_t *listener, bool admin);
+void client_close(sg_client_t *c, const char *why);
+void client_set_state(sg_client_t *c, sg_client_state_t st);
+const char *client_state_name(sg_client_state_t st);
+/* Appends an ErrorResponse; severity FATAL closes after flushing. */
+void client_send_error(sg_client_t *c, const char *severity, const char *sqlstate, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+int client_flush(sg_client_t *c);
+/* Parses and handles what is buffered. */
+void client_process(sg_client_t *c);
+
+/* Pool callbacks. */
+void client_server_ready(sg_client_t *c, sg_server_t *s);
+/* The checkout failed (timeout, backend down): error out the pending
+ * request and discard it as PostgreSQL discards until Sync. */
+void client_checkout_failed(sg_client_t *c, const char *sqlstate, const char *msg);
+/* The pool's welcome parameters became available (or failed). */
+void client_welcome_ready(sg_client_t *c, int status, const char *msg);
+/* Server callbacks. */
+void client_server_released(sg_client_t *c);
+/* The attached backend died. `outstanding` Syncs/Queries were unanswered;
+ * `unsynced` says an extended-protocol batch had no Sync yet. */
+void client_server_died(sg_client_t *c, const char *detail, uint32_t outstanding, bool unsynced);
+/* client_relay.c: one message from an application client. Returns 1 when
+ * consumed, 2 when the input position was already moved past it (by
+ * client_discard_pending), 0 when it must wait (no server yet), < 0 on
+ * error. */
+int client_relay(sg_client_t *c, const wire_frame_t *f);
+/* Drops buffered input from in_off up to and including the next
+ * Sync/Query after an error we raised, answering it with ReadyForQuery;
+ * without one, skips until the Sync arrives. */
+void client_discard_pending(sg_client_t *c);
+/* Backpressure from the client's output queue. */
+bool client_output_full(const sg_client_t *c);
+
+/* auth.c */
+int client_auth_start(sg_client_t *c) SG_WUR;
+int client_auth_message(sg_client_t *c, const wire_frame_t *f) SG_WUR;
+void client_auth_free(sg_client_t *c);
+/* login completion: AuthenticationOk, ParameterStatus, BackendKeyData, 'Z' */
+int client_send_welcome(sg_client_t *c) SG_WUR;
+
+/* admin.c: one command from an admin client's Query message. */
+int admin_query(sg_client_t *c, const char *sql) SG_WUR;
+
+#endif

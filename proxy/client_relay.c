@@ -1,0 +1,292 @@
+/* client_relay.c — forwarding an application client's messages to its
+ * server. In transaction mode named prepared statements are renamed to
+ * their interned backend names and re-parsed on servers that lack them;
+ * everything else is copied as it came. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "log.h"
+#include "proxy.h"
+#include "router.h"
+#include "server.h"
+#include "sqltext.h"
+
+#define SERVER_OUTPUT_LIMIT (4u << 20) /* stop reading the client above this */
+
+static bool client_translates(const sg_client_t *c)
+{
+	return sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION;
+}
+
+static void relay_raw(sg_server_t *s, const wire_frame_t *f)
+{
+	wbuf_put(&s->out.pending, f->body - 5, f->total_len);
+}
+
+/* Makes sure `st` is parsed on s before a message that uses it. */
+static int relay_ensure_parsed(sg_server_t *s, const sg_pstmt_t *st)
+{
+	int err;
+
+	if (server_has_stmt(s, st->hash))
+		return 0;
+	err = wire_write_parse(&s->out.pending, st->gname, st->query, st->nparams, st->types);
+	if (err == 0)
+		err = server_op_push(s, '1', st->hash, true);
+	sg_px->stats.reprepares++;
+	return err;
+}
+
+static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+{
+	wire_parse_msg_t m;
+	sg_pstmt_t *st;
+	const char *pin;
+	int err;
+
+	err = wire_parse_parse(f, &m);
+	if (err != 0)
+		return err;
+	pin = sql_pin_reason(m.query);
+	if (pin != NULL && c->pin_reason == NULL) {
+		c->pin_reason = pin;
+		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
+	}
+	if (m.stmt[0] == '\0' || !client_translates(c)) {
+		relay_raw(s, f);
+		return server_op_push(s, '1', 0, false);
+	}
+	st = sg_pstmt_intern(&m);
+	if (st == NULL)
+		return SG_ENOMEM;
+	err = sg_pmap_put(&c->pstmts, m.stmt, st);
+	if (err != 0)
+		return err;
+	if (server_has_stmt(s, st->hash)) {
+		/* Already there: close and parse again so the client still gets
+		 * its ParseComplete in order (the CloseComplete is ours). */
+		err = wire_write_close(&s->out.pending, 'S', st->gname);
+		if (err == 0)
+			err = server_op_push(s, '3', 0, true);
+		sg_pset_del(&s->prepared, st->hash);
+	}
+	if (err == 0)
+		err = wire_write_parse(&s->out.pending, st->gname, st->query, st->nparams, st->types);
+	if (err == 0)
+		err = server_op_push(s, '1', st->hash, false);
+	return err;
+}
+
+static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+{
+	wire_bind_msg_t m;
+	sg_pstmt_t *st;
+	int err;
+
+	if (!client_translates(c)) {
+		relay_raw(s, f);
+		return 0;
+	}
+	err = wire_bind_parse(f, &m);
+	if (err != 0)
+		return err;
+	st = m.stmt[0] ? sg_pmap_get(&c->pstmts, m.stmt) : NULL;
+	if (st == NULL) {
+		/* Unnamed, or unknown: the backend gives the right error. */
+		relay_raw(s, f);
+		return 0;
+	}
+	err = relay_ensure_parsed(s, st);
+	if (err == 0)
+		err = wire_write_bind_renamed(&s->out.pending, m.portal, st->gname, m.rest, m.rest_len);
+	return err;
+}
+
+static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+{
+	wire_target_msg_t m;
+	sg_pstmt_t *st;
+	int err;
+
+	err = wire_target_parse(f, &m);
+	if (err != 0)
+		return err;
+	if (f->type == 'C')
+		err = server_op_push(s, '3', 0, false);
+	if (err != 0)
+		return err;
+	st = (m.kind == 'S' && m.name[0] && client_translates(c)) ? sg_pmap_get(&c->pstmts, m.name) : NULL;
+	if (st == NULL) {
+		relay_raw(s, f);
+		return 0;
+	}
+	if (f->type == 'C') {
+		/* Other clients may share the backend statement: only forget our
+		 * name. Closing a name the backend never had still answers
+		 * CloseComplete, which is what the client expects. */
+		sg_pmap_del(&c->pstmts, m.name);
+		relay_raw(s, f);
+		return 0;
+	}
+	err = relay_ensure_parsed(s, st);
+	if (err == 0)
+		err = wire_write_describe(&s->out.pending, 'S', st->gname);
+	return err;
+}
+
+/* Remembers a session SET so the next server can be given the same
+ * setting; it takes effect when the backend answers without error. */
+static int relay_track_set(sg_client_t *c, sg_server_t *s, const char *sql)
+{
+	struct client_set set;
+
+	set.kind = (int)sql_parse_set(sql, set.name, sizeof(set.name), set.value, sizeof(set.value));
+	if (set.kind == SQL_SET_NONE)
+		return 0;
+	set.seg = s->seg_sent;
+	set.failed = false;
+	free(c->pending_set);
+	c->pending_set = malloc(sizeof(set));
+	if (c->pending_set == NULL)
+		return SG_ENOMEM;
+	*c->pending_set = set;
+	return 0;
+}
+
+static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+{
+	const char *sql, *pin;
+	int err;
+
+	err = wire_query_parse(f, &sql);
+	if (err != 0)
+		return err;
+	pin = sql_pin_reason(sql);
+	if (pin != NULL && c->pin_reason == NULL) {
+		c->pin_reason = pin;
+		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
+	}
+	relay_raw(s, f);
+	s->seg_sent++;
+	sg_px->stats.queries++;
+	if (client_translates(c))
+		return relay_track_set(c, s, sql);
+	return 0;
+}
+
+static int relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+{
+	switch (f->type) {
+	case 'Q':
+		return relay_query(c, s, f);
+	case 'P':
+		s->unsynced++;
+		return relay_parse(c, s, f);
+	case 'B':
+		s->unsynced++;
+		return relay_bind(c, s, f);
+	case 'D':
+	case 'C':
+		s->unsynced++;
+		return relay_describe_close(c, s, f);
+	case 'E':
+	case 'H':
+		s->unsynced++;
+		relay_raw(s, f);
+		return 0;
+	case 'S':
+		s->unsynced = 0;
+		s->seg_sent++;
+		sg_px->stats.queries++;
+		relay_raw(s, f);
+		return 0;
+	case 'F':
+		s->seg_sent++;
+		relay_raw(s, f);
+		return 0;
+	case 'd':
+	case 'c':
+	case 'f':
+		relay_raw(s, f);
+		return 0;
+	default:
+		log_client(c, LOG_WARN, "unexpected message type '%c' from client", f->type);
+		return SG_EPROTO;
+	}
+}
+
+/* Picks the pool for the next request: every statement goes to the
+ * default shard until the routing issue lands. */
+static sg_pool_t *relay_pick_pool(sg_client_t *c)
+{
+	return sg_proxy_pool(sg_px, router_default_shard(sg_px->cfg));
+}
+
+static int relay_acquire(sg_client_t *c)
+{
+	sg_pool_t *pool;
+	sg_server_t *s;
+
+	if (sg_px->paused) {
+		sg_list_push_back(&sg_px->paused_clients, &c->wait_node);
+		c->paused_wait = true;
+		client_set_state(c, CL_WAITING);
+		return 0;
+	}
+	pool = relay_pick_pool(c);
+	if (pool == NULL) {
+		client_send_error(c, "ERROR", "08006", "no pool for the default shard");
+		client_discard_pending(c);
+		return 2;
+	}
+	c->pool = pool;
+	s = sg_pool_checkout(pool, c);
+	if (s == NULL) {
+		client_set_state(c, CL_WAITING);
+		return 0;
+	}
+	c->server = s;
+	if (server_attach(s, c) != 0)
+		return SG_ENOMEM;
+	client_set_state(c, CL_ACTIVE);
+	return 1;
+}
+
+int client_relay(sg_client_t *c, const wire_frame_t *f)
+{
+	int rc;
+
+	if (f->type == 'X') {
+		client_close(c, "client terminated");
+		return 0;
+	}
+	if (c->skip_until_sync) {
+		if (f->type == 'S') {
+			c->skip_until_sync = false;
+			return wire_write_ready(&c->out.pending, c->tx_status) == 0 ? 1 : SG_ENOMEM;
+		}
+		return 1;
+	}
+	if (c->server_lost && c->server == NULL) {
+		c->server_lost = false;
+		client_send_error(c, "ERROR", "08006",
+		                  "server connection was lost; the open transaction was rolled back");
+		client_discard_pending(c);
+		return 2;
+	}
+	if (c->server == NULL) {
+		rc = relay_acquire(c);
+		if (rc != 1)
+			return rc;
+	}
+	rc = relay_to_server(c, c->server, f);
+	if (rc != 0)
+		return rc;
+	if (sg_outq_size(&c->server->out) > SERVER_OUTPUT_LIMIT && c->reading) {
+		/* Large COPY IN: let the backend catch up. */
+		uv_read_stop(c->stream);
+		c->reading = false;
+	}
+	return 1;
+}

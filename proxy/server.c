@@ -1,0 +1,810 @@
+/* server.c — backend connection: connect, log in, relay replies. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client.h"
+#include "log.h"
+#include "proxy.h"
+#include "sqltext.h"
+#include "wire.h"
+
+#define SERVER_READ_CHUNK 65536
+
+static void server_close_cb(uv_handle_t *h);
+static void server_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void server_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void server_connect_cb(uv_connect_t *req, int status);
+static void server_out_done(sg_outq_t *q, int status);
+
+const char *server_state_name(sg_server_state_t st)
+{
+	switch (st) {
+	case SV_CONNECTING:
+		return "connecting";
+	case SV_LOGIN:
+		return "login";
+	case SV_IDLE:
+		return "idle";
+	case SV_SETUP:
+		return "setup";
+	case SV_ACTIVE:
+		return "active";
+	case SV_CLOSING:
+		return "closing";
+	}
+	abort();
+}
+
+void server_set_state(sg_server_t *s, sg_server_state_t st)
+{
+	log_server(s, LOG_DEBUG, "state %s -> %s", server_state_name(s->state), server_state_name(st));
+	s->state = st;
+	s->state_since_ms = sg_now_ms();
+}
+
+sg_server_t *server_connect(sg_pool_t *pool)
+{
+	sg_server_t *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (s == NULL)
+		return NULL;
+	s->pool = pool;
+	s->id = ++pool->px->next_server_id;
+	s->state = SV_CONNECTING;
+	s->state_since_ms = sg_now_ms();
+	s->tx_status = 'I';
+	sg_list_init(&s->pool_node);
+	uv_tcp_init(pool->px->loop, &s->tcp);
+	s->tcp.data = s;
+	sg_outq_init(&s->out, (uv_stream_t *)&s->tcp, server_out_done, s);
+	uv_tcp_nodelay(&s->tcp, 1);
+	s->connect_req.data = s;
+	err = uv_tcp_connect(&s->connect_req, &s->tcp, (const struct sockaddr *)&pool->addr,
+	                     server_connect_cb);
+	if (err != 0) {
+		log_server(s, LOG_WARN, "connect to %s:%d failed: %s", pool->host, pool->port,
+		           uv_strerror(err));
+		/* The handle was initialised: it must go through uv_close, whose
+		 * callback reports to the pool as for any closed server. */
+		s->state = SV_CLOSING;
+		pool->nclosing++;
+		uv_close((uv_handle_t *)&s->tcp, server_close_cb);
+		return NULL;
+	}
+	pool->px->stats.server_connects++;
+	return s;
+}
+
+static void server_fail(sg_server_t *s, const char *why)
+{
+	server_close(s, why);
+}
+
+static void server_connect_cb(uv_connect_t *req, int status)
+{
+	sg_server_t *s = req->data;
+	wire_param_t params[2];
+	char why[128];
+	int err;
+
+	if (s->state == SV_CLOSING)
+		return;
+	if (status < 0) {
+		snprintf(why, sizeof(why), "connect to %s:%d failed: %s", s->pool->host, s->pool->port,
+		         uv_strerror(status));
+		server_fail(s, why);
+		return;
+	}
+	params[0].name = "user";
+	params[0].value = s->pool->user;
+	params[1].name = "database";
+	params[1].value = s->pool->database;
+	err = wire_write_startup(&s->out.pending, params, 2);
+	if (err == 0)
+		err = server_flush(s);
+	if (err == 0)
+		err = uv_read_start((uv_stream_t *)&s->tcp, server_alloc_cb, server_read_cb);
+	if (err != 0) {
+		server_fail(s, "could not send startup packet");
+		return;
+	}
+	server_set_state(s, SV_LOGIN);
+}
+
+void server_close(sg_server_t *s, const char *why)
+{
+	if (s->state == SV_CLOSING)
+		return;
+	log_server(s, s->state == SV_IDLE ? LOG_DEBUG : LOG_INFO, "closing server connection: %s", why);
+	if (s->client != NULL) {
+		sg_client_t *c = s->client;
+		uint32_t outstanding = s->seg_sent - s->seg_done;
+		bool unsynced = s->unsynced > 0;
+		server_detach(s);
+		client_server_died(c, why, outstanding, unsynced);
+	}
+	sg_pool_server_gone(s->pool, s, why);
+	server_set_state(s, SV_CLOSING);
+	if (s->scram != NULL) {
+		scram_client_clear(s->scram);
+		free(s->scram);
+		s->scram = NULL;
+	}
+	uv_close((uv_handle_t *)&s->tcp, server_close_cb);
+}
+
+static void server_close_cb(uv_handle_t *h)
+{
+	sg_server_t *s = h->data;
+	sg_pool_t *pool = s->pool;
+
+	sg_outq_free(&s->out);
+	wbuf_free(&s->in);
+	sg_params_free(&s->params);
+	sg_params_free(&s->login_params);
+	sg_pset_free(&s->prepared);
+	free(s->ops);
+	free(s);
+	sg_pool_server_freed(pool);
+}
+
+int server_flush(sg_server_t *s)
+{
+	int err;
+
+	if (s->state == SV_CLOSING)
+		return 0;
+	err = sg_outq_flush(&s->out);
+	if (err != 0)
+		log_server(s, LOG_WARN, "write failed: %s", sg_strerror(err));
+	return err;
+}
+
+static void server_out_done(sg_outq_t *q, int status)
+{
+	sg_server_t *s = q->owner;
+
+	if (status < 0)
+		server_close(s, uv_strerror(status));
+}
+
+static void server_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	sg_server_t *s = h->data;
+
+	if (wbuf_reserve(&s->in, SERVER_READ_CHUNK) != 0) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)s->in.data + s->in.len, (unsigned int)(s->in.cap - s->in.len));
+}
+
+/* ---- pending completions (Parse / Close) ---- */
+
+int server_op_push(sg_server_t *s, uint8_t type, uint64_t hash, bool swallow)
+{
+	sg_pending_op_t *ops;
+
+	if (s->ops_head > 0 && s->ops_head + s->ops_len == s->ops_cap) {
+		memmove(s->ops, s->ops + s->ops_head, s->ops_len * sizeof(*ops));
+		s->ops_head = 0;
+	}
+	if (s->ops_head + s->ops_len == s->ops_cap) {
+		size_t cap = s->ops_cap ? s->ops_cap * 2 : 8;
+		ops = realloc(s->ops, cap * sizeof(*ops));
+		if (ops == NULL)
+			return SG_ENOMEM;
+		s->ops = ops;
+		s->ops_cap = cap;
+	}
+	ops = &s->ops[s->ops_head + s->ops_len++];
+	ops->hash = hash;
+	ops->seg = s->seg_sent;
+	ops->type = type;
+	ops->swallow = swallow;
+	return 0;
+}
+
+bool server_has_stmt(const sg_server_t *s, uint64_t hash)
+{
+	size_t i;
+
+	if (sg_pset_has(&s->prepared, hash))
+		return true;
+	for (i = 0; i < s->ops_len; i++)
+		if (s->ops[s->ops_head + i].type == '1' && s->ops[s->ops_head + i].hash == hash)
+			return true;
+	return false;
+}
+
+/* Drops due completions of the segment being processed: after an error
+ * the backend skips everything until Sync, so they never arrive. */
+static void server_ops_drop_segment(sg_server_t *s)
+{
+	while (s->ops_len > 0 && s->ops[s->ops_head].seg == s->seg_done) {
+		s->ops_head++;
+		s->ops_len--;
+	}
+	if (s->ops_len == 0)
+		s->ops_head = 0;
+}
+
+/* Pops the completion for an arriving '1' or '3'; returns whether the
+ * client must not see it. */
+static bool server_ops_complete(sg_server_t *s, uint8_t type)
+{
+	sg_pending_op_t op;
+
+	if (s->ops_len == 0 || s->ops[s->ops_head].type != type)
+		return false; /* not one we track: relay it */
+	op = s->ops[s->ops_head++];
+	if (--s->ops_len == 0)
+		s->ops_head = 0;
+	if (type == '1' && op.hash != 0 && sg_pset_add(&s->prepared, op.hash) != 0)
+		s->dirty = true; /* cannot remember it: do not reuse this server */
+	return op.swallow;
+}
+
+bool server_is_releasable(const sg_server_t *s)
+{
+	const sg_client_t *c = s->client;
+
+	return s->state == SV_ACTIVE && c != NULL && s->tx_status == 'I' && s->seg_done == s->seg_sent &&
+	       s->unsynced == 0 && s->ops_len == 0 && c->pin_reason == NULL &&
+	       s->pool->px->cfg->pool.mode == POOL_MODE_TRANSACTION;
+}
+
+/* ---- login ---- */
+
+static int server_login_auth(sg_server_t *s, const wire_frame_t *f)
+{
+	char msg[SCRAM_MSG_MAX];
+	char md5[36];
+	wire_auth_t a;
+	size_t n;
+	int err;
+
+	err = wire_auth_parse(f, &a);
+	if (err != 0)
+		return err;
+	switch (a.code) {
+	case WIRE_AUTH_OK:
+		/* A SCRAM exchange must have ended with a verified signature. */
+		if (s->scram != NULL && !scram_client_done(s->scram))
+			return SG_EAUTH;
+		return 0;
+	case WIRE_AUTH_CLEARTEXT:
+		return wire_write_password(&s->out.pending, s->pool->password);
+	case WIRE_AUTH_MD5:
+		if (a.data_len != 4)
+			return SG_EPROTO;
+		md5_password_response(s->pool->user, s->pool->password, a.data, md5);
+		return wire_write_password(&s->out.pending, md5);
+	case WIRE_AUTH_SASL:
+		if (!wire_auth_sasl_has(&a, "SCRAM-SHA-256") || s->scram != NULL)
+			return SG_ENOTSUP;
+		s->scram = calloc(1, sizeof(*s->scram));
+		if (s->scram == NULL)
+			return SG_ENOMEM;
+		err = scram_client_init(s->scram, s->pool->password, NULL);
+		if (err == 0)
+			err = scram_client_first(s->scram, msg, sizeof(msg), &n);
+		if (err == 0)
+			err = wire_write_sasl_initial(&s->out.pending, "SCRAM-SHA-256", msg, n);
+		return err;
+	case WIRE_AUTH_SASL_CONTINUE:
+		if (s->scram == NULL)
+			return SG_EPROTO;
+		err = scram_client_final(s->scram, a.data, a.data_len, msg, sizeof(msg), &n);
+		if (err == 0)
+			err = wire_write_sasl_response(&s->out.pending, msg, n);
+		return err;
+	case WIRE_AUTH_SASL_FINAL:
+		if (s->scram == NULL)
+			return SG_EPROTO;
+		return scram_client_verify(s->scram, a.data, a.data_len);
+	default:
+		return SG_ENOTSUP;
+	}
+}
+
+/* Reported settings a session may change with SET and a later client
+ * must not inherit. Others (server_version, is_superuser, ...) are facts
+ * about the server, only passed on to clients at login. */
+static bool server_param_tracked(const char *name)
+{
+	static const char *const tracked[] = {"application_name",
+	                                      "client_encoding",
+	                                      "DateStyle",
+	                                      "IntervalStyle",
+	                                      "TimeZone",
+	                                      "standard_conforming_strings",
+	                                      "default_transaction_read_only"};
+	size_t i;
+
+	for (i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++)
+		if (strcasecmp(name, tracked[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ParameterStatus: remember the value on the server (and, while a client
+ * is attached, as what that client now expects). */
+static int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login)
+{
+	const char *name, *value;
+	char lit[512];
+	int err;
+
+	err = wire_param_status_parse(f, &name, &value);
+	if (err != 0)
+		return err;
+	if (at_login && (err = sg_params_set(&s->pool->welcome_raw, name, value)) != 0)
+		return err;
+	if (!server_param_tracked(name) || sql_literal(value, lit, sizeof(lit)) != 0)
+		return 0;
+	err = sg_params_set(&s->params, name, lit);
+	if (err == 0 && at_login)
+		err = sg_params_set(&s->login_params, name, lit);
+	if (err == 0 && s->client != NULL && s->state == SV_ACTIVE)
+		err = sg_params_set(&s->client->params, name, lit);
+	return err;
+}
+
+static int server_login_msg(sg_server_t *s, const wire_frame_t *f)
+{
+	wire_error_t e;
+	char status;
+	int err;
+
+	switch (f->type) {
+	case 'R':
+		err = server_login_auth(s, f);
+		if (err == 0)
+			err = server_flush(s);
+		return err;
+	case 'S':
+		return server_param_record(s, f, true);
+	case 'K':
+		return wire_backend_key_parse(f, &s->backend_pid, &s->backend_key);
+	case 'N':
+		return 0;
+	case 'E':
+		if (wire_error_parse(f, &e) == 0)
+			snprintf(s->pool->last_error, sizeof(s->pool->last_error), "%s: %s",
+			         e.sqlstate ? e.sqlstate : "?????", e.message ? e.message : "(no message)");
+		return SG_EAUTH;
+	case 'Z':
+		err = wire_ready_parse(f, &status);
+		if (err != 0)
+			return err;
+		if (s->scram != NULL) {
+			scram_client_clear(s->scram);
+			free(s->scram);
+			s->scram = NULL;
+		}
+		s->tx_status = status;
+		server_set_state(s, SV_IDLE);
+		s->last_used_ms = sg_now_ms();
+		log_server(s, LOG_INFO, "server login ok backend_pid=%d host=%s port=%d", (int)s->backend_pid,
+		           s->pool->host, s->pool->port);
+		sg_pool_server_ready(s->pool, s);
+		return 0;
+	default:
+		return SG_EPROTO;
+	}
+}
+
+/* ---- relay ---- */
+
+static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal)
+{
+	wire_error_t e;
+
+	*fatal = false;
+	if (wire_error_parse(f, &e) != 0 || e.severity == NULL)
+		return;
+	if (strcmp(e.severity, "FATAL") == 0 || strcmp(e.severity, "PANIC") == 0) {
+		*fatal = true;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s: %s", e.sqlstate ? e.sqlstate : "?????",
+		         e.message ? e.message : "");
+	}
+}
+
+/* A SET/RESET/DISCARD the backend accepted: the client now expects it on
+ * every server, and this one already has it. */
+static int server_apply_set(sg_server_t *s, sg_client_t *c)
+{
+	struct client_set *set = c->pending_set;
+	const char *login;
+	int err = 0;
+
+	c->pending_set = NULL;
+	if (set->failed)
+		goto done;
+	switch (set->kind) {
+	case SQL_SET_VALUE:
+		err = sg_params_set(&c->params, set->name, set->value);
+		if (err == 0)
+			err = sg_params_set(&s->params, set->name, set->value);
+		break;
+	case SQL_SET_RESET:
+		sg_params_del(&c->params, set->name);
+		if ((login = sg_params_get(&c->startup, set->name)) != NULL)
+			err = sg_params_set(&c->params, set->name, login);
+		/* the backend is at its own default now */
+		if ((login = sg_params_get(&s->login_params, set->name)) != NULL)
+			err = err ? err : sg_params_set(&s->params, set->name, login);
+		else
+			sg_params_del(&s->params, set->name);
+		break;
+	case SQL_SET_DISCARD:
+	case SQL_SET_RESET_ALL:
+		sg_params_free(&c->params);
+		sg_params_free(&s->params);
+		err = sg_params_copy(&c->params, &c->startup);
+		if (err == 0)
+			err = sg_params_copy(&s->params, &s->login_params);
+		if (set->kind == SQL_SET_DISCARD) {
+			/* DISCARD ALL also drops prepared statements */
+			sg_pset_free(&s->prepared);
+			sg_pmap_free(&c->pstmts);
+		}
+		break;
+	case SQL_SET_DEALLOCATE_ALL:
+		sg_pset_free(&s->prepared);
+		sg_pmap_free(&c->pstmts);
+		break;
+	}
+	if (err != 0)
+		s->dirty = true;
+done:
+	free(set);
+	return 0;
+}
+
+/* Handles one reply while attached; returns true if it must NOT be relayed. */
+static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
+{
+	sg_client_t *c = s->client;
+	bool fatal;
+	char status;
+
+	*err = 0;
+	switch (f->type) {
+	case 'Z':
+		*err = wire_ready_parse(f, &status);
+		if (*err != 0)
+			return true;
+		s->tx_status = status;
+		c->tx_status = status;
+		if (s->seg_done < s->seg_sent)
+			s->seg_done++;
+		server_ops_drop_segment(s); /* anything still due was skipped */
+		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done)
+			*err = server_apply_set(s, c);
+		if (server_is_releasable(s))
+			s->release_due = true;
+		return false;
+	case 'S':
+		*err = server_param_record(s, f, false);
+		return false;
+	case 'E':
+		server_note_error(s, f, &fatal);
+		server_ops_drop_segment(s);
+		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done + 1)
+			c->pending_set->failed = true;
+		return fatal; /* a FATAL becomes 08006 when the socket closes */
+	case '1':
+	case '3':
+		return server_ops_complete(s, f->type);
+	default:
+		return false;
+	}
+}
+
+static int server_idle_msg(sg_server_t *s, const wire_frame_t *f)
+{
+	bool fatal;
+
+	switch (f->type) {
+	case 'N':
+		return 0;
+	case 'S':
+		return server_param_record(s, f, false);
+	case 'E':
+		server_note_error(s, f, &fatal);
+		return fatal ? SG_EIO : SG_EPROTO;
+	default:
+		return SG_EPROTO;
+	}
+}
+
+static int server_setup_msg(sg_server_t *s, const wire_frame_t *f)
+{
+	wire_error_t e;
+	char status;
+	int err;
+
+	switch (f->type) {
+	case 'S':
+		return server_param_record(s, f, false);
+	case 'E':
+		if (wire_error_parse(f, &e) == 0)
+			log_server(s, LOG_WARN, "restoring session parameters failed: %s %s",
+			           e.sqlstate ? e.sqlstate : "", e.message ? e.message : "");
+		s->dirty = true;
+		return 0;
+	case 'Z':
+		err = wire_ready_parse(f, &status);
+		if (err != 0)
+			return err;
+		s->tx_status = status;
+		server_set_state(s, SV_ACTIVE);
+		return 0;
+	default:
+		return 0; /* CommandComplete of our SETs */
+	}
+}
+
+/* Copies the run of relayed bytes [from, to) to the client. */
+static void server_relay_run(sg_server_t *s, size_t from, size_t to)
+{
+	if (to > from && s->client != NULL) {
+		wbuf_put(&s->client->out.pending, s->in.data + from, to - from);
+		sg_px->stats.bytes_out += to - from;
+	}
+}
+
+static int server_process(sg_server_t *s)
+{
+	uint32_t max = s->pool->px->cfg->listen.max_message_size;
+	size_t off = 0, run = 0;
+	wire_frame_t f;
+	bool skip;
+	int err = 0;
+
+	while (s->state != SV_CLOSING) {
+		err = wire_frame_read(s->in.data + off, s->in.len - off, max, &f);
+		if (err == SG_EAGAIN) {
+			err = 0;
+			break;
+		}
+		if (err != 0)
+			break;
+		/* Only replies relayed while ACTIVE extend the run of bytes copied
+		 * to the client; anything we consume ourselves ends it. */
+		switch (s->state) {
+		case SV_LOGIN:
+			err = server_login_msg(s, &f);
+			run = off + f.total_len;
+			break;
+		case SV_IDLE:
+			err = server_idle_msg(s, &f);
+			run = off + f.total_len;
+			break;
+		case SV_SETUP:
+			err = server_setup_msg(s, &f);
+			run = off + f.total_len;
+			break;
+		case SV_ACTIVE:
+			skip = server_relay_msg(s, &f, &err);
+			if (skip) {
+				server_relay_run(s, run, off);
+				run = off + f.total_len;
+			}
+			break;
+		default:
+			abort();
+		}
+		if (err != 0)
+			break;
+		off += f.total_len;
+	}
+	if (s->state == SV_ACTIVE || s->state == SV_SETUP)
+		server_relay_run(s, run, off);
+	if (s->state != SV_CLOSING)
+		wbuf_consume(&s->in, off);
+	if (s->in.len == 0)
+		wbuf_release(&s->in);
+	return err;
+}
+
+static void server_after_relay(sg_server_t *s)
+{
+	sg_client_t *c = s->client;
+
+	if (c == NULL)
+		return;
+	if (client_flush(c) != 0)
+		return; /* client closed; it detached us */
+	if (s->state == SV_CLOSING || s->client == NULL)
+		return;
+	if (s->release_due && server_is_releasable(s) && s->in.len == 0) {
+		s->release_due = false;
+		client_server_released(c);
+		return;
+	}
+	s->release_due = false;
+	if (client_output_full(c) && !s->reading_paused) {
+		uv_read_stop((uv_stream_t *)&s->tcp);
+		s->reading_paused = true;
+	}
+}
+
+static void server_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	sg_server_t *s = st->data;
+	char why[320];
+	int err;
+
+	if (s->state == SV_CLOSING)
+		return;
+	if (nread < 0) {
+		if (s->fatal_msg[0])
+			snprintf(why, sizeof(why), "backend closed the connection (%s)", s->fatal_msg);
+		else
+			snprintf(why, sizeof(why), "backend closed the connection: %s",
+			         uv_strerror((int)nread));
+		server_close(s, why);
+		return;
+	}
+	if (nread == 0)
+		return;
+	s->in.len += (size_t)nread;
+	err = server_process(s);
+	if (err != 0) {
+		if (s->state == SV_LOGIN)
+			snprintf(why, sizeof(why), "login failed: %s",
+			         s->pool->last_error[0] ? s->pool->last_error : sg_strerror(err));
+		else
+			snprintf(why, sizeof(why), "%s from backend", sg_strerror(err));
+		server_close(s, why);
+		return;
+	}
+	server_after_relay(s);
+}
+
+void server_read_resume(sg_server_t *s)
+{
+	if (!s->reading_paused || s->state == SV_CLOSING)
+		return;
+	s->reading_paused = false;
+	if (uv_read_start((uv_stream_t *)&s->tcp, server_alloc_cb, server_read_cb) != 0)
+		server_close(s, "could not resume reading");
+}
+
+/* ---- attach / detach ---- */
+
+/* One SET or RESET per setting that differs between what the client
+ * expects and what this backend session has. */
+static void server_sync_param(sg_server_t *s, wbuf_t *q, const char *name, const char *want)
+{
+	const char *cur = sg_params_get(&s->params, name);
+
+	if (want == NULL)
+		want = sg_params_get(&s->login_params, name);
+	if (want == NULL) {
+		if (cur == NULL)
+			return;
+		wbuf_put(q, "RESET ", 6);
+		wbuf_put(q, name, strlen(name));
+		wbuf_put(q, ";", 1);
+		sg_params_del(&s->params, name);
+		return;
+	}
+	if (cur != NULL && strcmp(cur, want) == 0)
+		return;
+	wbuf_put(q, "SET ", 4);
+	wbuf_put(q, name, strlen(name));
+	wbuf_put(q, " TO ", 4);
+	wbuf_put(q, want, strlen(want));
+	wbuf_put(q, ";", 1);
+	if (sg_params_set(&s->params, name, want) != 0)
+		s->dirty = true;
+}
+
+int server_attach(sg_server_t *s, sg_client_t *c)
+{
+	wbuf_t q;
+	size_t i;
+	int err = 0;
+
+	s->client = c;
+	s->release_due = false;
+	s->last_used_ms = sg_now_ms();
+	wbuf_init(&q);
+	for (i = 0; i < c->params.n; i++)
+		server_sync_param(s, &q, c->params.names[i], c->params.values[i]);
+	/* Settings a previous client changed that this one never asked for. */
+	for (i = 0; i < s->params.n; i++) {
+		const char *name = s->params.names[i];
+		if (sg_params_get(&c->params, name) != NULL)
+			continue;
+		if (sg_params_get(&s->login_params, name) != NULL &&
+		    strcmp(sg_params_get(&s->login_params, name), s->params.values[i]) == 0)
+			continue;
+		server_sync_param(s, &q, name, NULL);
+		i = (size_t)-1; /* s->params changed: rescan */
+	}
+	if (q.len > 0) {
+		wbuf_put_u8(&q, 0);
+		log_server(s, LOG_DEBUG, "restoring session: %s", (const char *)q.data);
+		err = wire_write_query(&s->out.pending, (const char *)q.data);
+		server_set_state(s, SV_SETUP);
+	} else {
+		server_set_state(s, SV_ACTIVE);
+	}
+	err = err ? err : wbuf_status(&q);
+	wbuf_free(&q);
+	return err;
+}
+
+void server_detach(sg_server_t *s)
+{
+	if (s->client != NULL)
+		s->client->server = NULL;
+	s->client = NULL;
+	s->release_due = false;
+	if (s->reading_paused)
+		server_read_resume(s);
+}
+
+/* ---- cancel ---- */
+
+typedef struct server_cancel_req {
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_write_t write;
+	uint8_t pkt[16];
+} server_cancel_req_t;
+
+static void cancel_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void cancel_write_cb(uv_write_t *req, int status)
+{
+	server_cancel_req_t *r = req->data;
+
+	uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+}
+
+static void cancel_connect_cb(uv_connect_t *req, int status)
+{
+	server_cancel_req_t *r = req->data;
+	uv_buf_t buf = uv_buf_init((char *)r->pkt, sizeof(r->pkt));
+
+	if (status < 0 || uv_write(&r->write, (uv_stream_t *)&r->tcp, &buf, 1, cancel_write_cb) != 0)
+		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+}
+
+void server_cancel(sg_server_t *s)
+{
+	server_cancel_req_t *r = calloc(1, sizeof(*r));
+	wbuf_t b;
+
+	if (r == NULL)
+		return;
+	wbuf_init(&b);
+	if (wire_write_cancel(&b, s->backend_pid, s->backend_key) != 0 || b.len != sizeof(r->pkt)) {
+		wbuf_free(&b);
+		free(r);
+		return;
+	}
+	memcpy(r->pkt, b.data, sizeof(r->pkt));
+	wbuf_free(&b);
+	uv_tcp_init(s->pool->px->loop, &r->tcp);
+	r->tcp.data = r;
+	r->connect.data = r;
+	r->write.data = r;
+	if (uv_tcp_connect(&r->connect, &r->tcp, (const struct sockaddr *)&s->pool->addr,
+	                   cancel_connect_cb) != 0)
+		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+	log_server(s, LOG_INFO, "cancel request sent backend_pid=%d", (int)s->backend_pid);
+}

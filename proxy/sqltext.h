@@ -1,0 +1,40 @@
+/* sqltext.h — the little SQL text handling the relay needs without a
+ * parser: quoting literals for SET, and spotting statements that leave
+ * state in a backend session (which pins the client to its server in
+ * transaction mode). The scan skips comments and quoted text, so a
+ * keyword inside a string does not count. */
+#ifndef SG_SQLTEXT_H
+#define SG_SQLTEXT_H
+
+#include <stddef.h>
+
+#include "errors.h"
+
+/* Writes value as a SQL string literal ('...' or E'...'); SG_ERANGE if
+ * it does not fit. */
+int sql_literal(const char *value, char *out, size_t cap) SG_WUR;
+/* The reverse of sql_literal. */
+int sql_unliteral(const char *lit, char *out, size_t cap) SG_WUR;
+/* NULL, or a static description of why this statement pins the session
+ * (LISTEN, session advisory lock, temporary table, WITH HOLD cursor,
+ * SQL-level PREPARE). */
+const char *sql_pin_reason(const char *sql);
+/* What a simple Query does to session settings, when it is exactly one
+ * SET/RESET/DISCARD statement (anything else is SQL_SET_NONE). */
+typedef enum sql_set_kind {
+	SQL_SET_NONE = 0,
+	SQL_SET_VALUE,     /* SET [SESSION] name {TO|=} value; SET TIME ZONE value */
+	SQL_SET_RESET,     /* RESET name; SET name TO DEFAULT */
+	SQL_SET_RESET_ALL, /* RESET ALL */
+	SQL_SET_DISCARD,   /* DISCARD ALL: settings and prepared statements */
+	SQL_SET_DEALLOCATE_ALL,
+} sql_set_kind_t;
+
+/* Fills name (a setting name) and value (raw SQL text of the value, e.g.
+ * "'Asia/Tokyo'" or "public, app") for SQL_SET_VALUE / SQL_SET_RESET. */
+sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *value, size_t vcap);
+
+/* Is `name` a plain setting name ([A-Za-z_][A-Za-z0-9_.]*, < 64 chars)? */
+int sql_is_setting_name(const char *name);
+
+#endif
