@@ -52,7 +52,7 @@ demo: all
 	scripts/demo.sh
 
 demo-stop:
-	scripts/demo.sh stop
+	scripts/demo-stop.sh
 
 bench: all
 	bench/pgbench.sh

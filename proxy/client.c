@@ -158,12 +158,13 @@ void client_close(sg_client_t *c, const char *why)
 	}
 	s = c->server;
 	if (s != NULL) {
-		bool reusable = server_is_releasable(s);
-		server_detach(s);
-		if (reusable)
+		if (server_is_releasable(s)) {
+			server_detach(s);
 			sg_pool_release(s->pool, s);
-		else
-			server_close(s, "client disconnected while holding the connection");
+		} else if (!server_reset(s)) {
+			server_detach(s);
+			server_close(s, "client disconnected in the middle of a transaction");
+		}
 	}
 	client_auth_free(c);
 	client_set_state(c, CL_CLOSING);
@@ -212,6 +213,15 @@ void client_send_error(sg_client_t *c, const char *severity, const char *sqlstat
 	}
 }
 
+/* Between transactions a client keeps no buffers: 5,000 idle clients
+ * must cost a few MB, not 5,000 read buffers. */
+static void client_trim(sg_client_t *c)
+{
+	if (c->in.len == 0)
+		wbuf_free(&c->in);
+	sg_outq_trim(&c->out);
+}
+
 int client_flush(sg_client_t *c)
 {
 	int err;
@@ -227,6 +237,8 @@ int client_flush(sg_client_t *c)
 		client_close(c, "closed after error");
 		return -1;
 	}
+	if (c->server == NULL)
+		client_trim(c);
 	return 0;
 }
 
@@ -251,6 +263,8 @@ static void client_out_done(sg_outq_t *q, int status)
 	}
 	if (c->server != NULL && !client_output_full(c))
 		server_read_resume(c->server);
+	else if (c->server == NULL)
+		client_trim(c);
 }
 
 static void client_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -516,8 +530,6 @@ void client_process(sg_client_t *c)
 		return;
 	wbuf_consume(&c->in, c->in_off);
 	c->in_off = 0;
-	if (c->in.len == 0 && c->server == NULL)
-		wbuf_free(&c->in); /* idle clients hold no buffer */
 	if (c->server != NULL && server_flush(c->server) != 0)
 		return;
 	(void)client_flush(c);
@@ -551,6 +563,8 @@ void client_server_released(sg_client_t *c)
 	}
 	if (c->in.len > 0)
 		client_process(c);
+	else
+		client_trim(c);
 }
 
 void client_discard_pending(sg_client_t *c)

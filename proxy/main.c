@@ -146,6 +146,7 @@ static void proxy_init(sg_proxy_t *px, config_t *cfg)
 	memset(px, 0, sizeof(*px));
 	px->loop = uv_default_loop();
 	px->cfg = cfg;
+	sg_px = px;
 	px->started_ms = sg_now_ms();
 	sg_list_init(&px->clients);
 	sg_list_init(&px->retired_pools);

@@ -18,6 +18,14 @@ void sg_outq_free(sg_outq_t *q)
 	wbuf_free(&q->inflight);
 }
 
+void sg_outq_trim(sg_outq_t *q)
+{
+	if (!q->writing && q->pending.len == 0) {
+		wbuf_free(&q->pending);
+		wbuf_free(&q->inflight);
+	}
+}
+
 int sg_outq_flush(sg_outq_t *q)
 {
 	wbuf_t tmp;

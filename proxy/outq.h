@@ -32,6 +32,9 @@ void sg_outq_init(sg_outq_t *q, uv_stream_t *stream, sg_outq_cb on_done, void *o
 void sg_outq_free(sg_outq_t *q);
 /* Starts writing what is pending. Returns 0 or a UV_E* / SG_ENOMEM code. */
 int sg_outq_flush(sg_outq_t *q) SG_WUR;
+/* Frees both buffers if nothing is queued: an idle connection holds no
+ * write memory. */
+void sg_outq_trim(sg_outq_t *q);
 /* Bytes not yet handed to the kernel. */
 static inline size_t sg_outq_size(const sg_outq_t *q)
 {

@@ -276,7 +276,8 @@ static void pool_make_idle(sg_pool_t *pool, sg_server_t *s)
 	sg_list_push_front(&pool->idle, &s->pool_node);
 	pool->nidle++;
 	s->last_used_ms = sg_now_ms();
-	if (!sg_list_empty(&pool->waiters) && !pool->px->paused)
+	/* Clients queued here were admitted before any PAUSE: serve them. */
+	if (!sg_list_empty(&pool->waiters))
 		pool_serve_waiter(pool, s);
 }
 
@@ -354,6 +355,7 @@ void sg_pool_server_gone(sg_pool_t *pool, sg_server_t *s, const char *why)
 		break;
 	case SV_SETUP:
 	case SV_ACTIVE:
+	case SV_RESET:
 		pool->nactive--;
 		break;
 	case SV_CLOSING:

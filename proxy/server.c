@@ -32,6 +32,8 @@ const char *server_state_name(sg_server_state_t st)
 		return "setup";
 	case SV_ACTIVE:
 		return "active";
+	case SV_RESET:
+		return "reset";
 	case SV_CLOSING:
 		return "closing";
 	}
@@ -482,9 +484,9 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 			return true;
 		s->tx_status = status;
 		c->tx_status = status;
+		server_ops_drop_segment(s); /* anything of this segment still due was skipped */
 		if (s->seg_done < s->seg_sent)
 			s->seg_done++;
-		server_ops_drop_segment(s); /* anything still due was skipped */
 		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done)
 			*err = server_apply_set(s, c);
 		if (server_is_releasable(s))
@@ -513,6 +515,7 @@ static int server_idle_msg(sg_server_t *s, const wire_frame_t *f)
 
 	switch (f->type) {
 	case 'N':
+	case 'A': /* a notification nobody listens for any more */
 		return 0;
 	case 'S':
 		return server_param_record(s, f, false);
@@ -549,6 +552,44 @@ static int server_setup_msg(sg_server_t *s, const wire_frame_t *f)
 	default:
 		return 0; /* CommandComplete of our SETs */
 	}
+}
+
+static int server_reset_msg(sg_server_t *s, const wire_frame_t *f)
+{
+	char status;
+	int err;
+
+	switch (f->type) {
+	case 'E':
+		s->dirty = true;
+		return 0;
+	case 'Z':
+		err = wire_ready_parse(f, &status);
+		if (err != 0)
+			return err;
+		s->tx_status = status;
+		s->release_due = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+bool server_reset(sg_server_t *s)
+{
+	if (s->state != SV_ACTIVE || s->tx_status != 'I' || s->seg_done != s->seg_sent || s->unsynced != 0 ||
+	    s->ops_len != 0 || s->dirty)
+		return false;
+	server_detach(s);
+	if (wire_write_query(&s->out.pending, "DISCARD ALL") != 0 || server_flush(s) != 0)
+		return false;
+	/* DISCARD ALL drops prepared statements and settings alike. */
+	sg_pset_free(&s->prepared);
+	sg_params_free(&s->params);
+	if (sg_params_copy(&s->params, &s->login_params) != 0)
+		s->dirty = true;
+	server_set_state(s, SV_RESET);
+	return true;
 }
 
 /* Copies the run of relayed bytes [from, to) to the client. */
@@ -589,6 +630,10 @@ static int server_process(sg_server_t *s)
 			break;
 		case SV_SETUP:
 			err = server_setup_msg(s, &f);
+			run = off + f.total_len;
+			break;
+		case SV_RESET:
+			err = server_reset_msg(s, &f);
 			run = off + f.total_len;
 			break;
 		case SV_ACTIVE:
@@ -664,6 +709,11 @@ static void server_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		else
 			snprintf(why, sizeof(why), "%s from backend", sg_strerror(err));
 		server_close(s, why);
+		return;
+	}
+	if (s->state == SV_RESET && s->release_due) {
+		s->release_due = false;
+		sg_pool_release(s->pool, s);
 		return;
 	}
 	server_after_relay(s);

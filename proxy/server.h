@@ -22,6 +22,8 @@ typedef enum sg_server_state {
 	SV_IDLE,       /* in the pool, no client; only Notice/ParameterStatus may arrive */
 	SV_SETUP,      /* attached; our SET query runs first, its replies swallowed until 'Z' */
 	SV_ACTIVE,     /* attached; replies are relayed to the client */
+	SV_RESET,      /* detached after a session-bound client left; DISCARD ALL runs,
+	                  replies swallowed until 'Z', then back to the pool */
 	SV_CLOSING,    /* uv_close issued; freed in the close callback */
 } sg_server_state_t;
 
@@ -88,5 +90,9 @@ void server_read_resume(sg_server_t *s);
 /* Sends a CancelRequest for this backend on a new connection. */
 void server_cancel(sg_server_t *s);
 bool server_is_releasable(const sg_server_t *s);
+/* Session mode or a pinned client left: if the backend is between
+ * transactions, wipe its session state (DISCARD ALL) and return it to the
+ * pool; returns false if it must be closed instead. */
+bool server_reset(sg_server_t *s);
 
 #endif

@@ -760,6 +760,76 @@ static void test_session_params(void **state)
 	it_finish(c);
 }
 
+/* Reads the next pipeline result and checks its status and (for tuples)
+ * its single value. */
+static void pipe_expect(PGconn *c, ExecStatusType st, const char *value, const char *sqlstate)
+{
+	PGresult *r = PQgetResult(c);
+
+	assert_non_null(r);
+	if (PQresultStatus(r) != st)
+		fail_msg("pipeline: expected %s, got %s: %s", PQresStatus(st), PQresStatus(PQresultStatus(r)),
+		         PQresultErrorMessage(r));
+	if (value != NULL)
+		assert_string_equal(PQgetvalue(r, 0, 0), value);
+	if (sqlstate != NULL)
+		assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), sqlstate);
+	PQclear(r);
+	if (st != PGRES_PIPELINE_SYNC && st != PGRES_PIPELINE_ABORTED) {
+		r = PQgetResult(c); /* NULL ends each query's results */
+		assert_null(r);
+	}
+}
+
+/* Several Sync segments in flight at once, an error in the middle one,
+ * and named statements prepared inside the pipeline: the proxy's
+ * bookkeeping of which Parse completions belong to which segment must
+ * hold, and a statement prepared in a later segment must be usable. */
+static void test_pipeline_prepared(void **state)
+{
+	PGconn *a = app_connect();
+	const char *one[] = {"1"}, *twenty[] = {"21"}, *forty[] = {"41"};
+
+	PQclear(it_exec_ok(a, "SELECT 'warm'"));
+	PGresult *r = PQprepare(a, "pp_inc", "SELECT $1::int + 1", 1, NULL);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	assert_int_equal(PQenterPipelineMode(a), 1);
+	assert_int_equal(PQsendQueryPrepared(a, "pp_inc", 1, one, NULL, NULL, 0), 1);
+	assert_int_equal(PQpipelineSync(a), 1);
+	assert_int_equal(PQsendPrepare(a, "pp_dbl", "SELECT $1::int * 2", 1, NULL), 1);
+	assert_int_equal(PQsendQueryPrepared(a, "pp_dbl", 1, twenty, NULL, NULL, 0), 1);
+	assert_int_equal(PQpipelineSync(a), 1);
+	assert_int_equal(PQsendQueryParams(a, "SELECT 1/0", 0, NULL, NULL, NULL, NULL, 0), 1);
+	assert_int_equal(PQsendQueryPrepared(a, "pp_inc", 1, forty, NULL, NULL, 0), 1);
+	assert_int_equal(PQpipelineSync(a), 1);
+	assert_int_equal(PQsendQueryPrepared(a, "pp_dbl", 1, forty, NULL, NULL, 0), 1);
+	assert_int_equal(PQsendQueryPrepared(a, "pp_inc", 1, twenty, NULL, NULL, 0), 1);
+	assert_int_equal(PQpipelineSync(a), 1);
+
+	pipe_expect(a, PGRES_TUPLES_OK, "2", NULL);
+	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	pipe_expect(a, PGRES_COMMAND_OK, NULL, NULL);
+	pipe_expect(a, PGRES_TUPLES_OK, "42", NULL);
+	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	pipe_expect(a, PGRES_FATAL_ERROR, NULL, "22012");
+	pipe_expect(a, PGRES_PIPELINE_ABORTED, NULL, NULL);
+	assert_null(PQgetResult(a));
+	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	pipe_expect(a, PGRES_TUPLES_OK, "82", NULL);
+	pipe_expect(a, PGRES_TUPLES_OK, "22", NULL);
+	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	assert_int_equal(PQexitPipelineMode(a), 1);
+	/* and afterwards, on whatever backend comes next */
+	for (int i = 0; i < 4; i++) {
+		r = PQexecPrepared(a, "pp_dbl", 1, twenty, NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		assert_string_equal(PQgetvalue(r, 0, 0), "42");
+		PQclear(r);
+	}
+	it_finish(a);
+}
+
 /* search_path and statement_timeout are not reported by PostgreSQL 15
  * (no ParameterStatus), so the proxy must notice the SET itself. */
 static void test_sql_set_unreported(void **state)
@@ -919,6 +989,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_pool_exhaustion, it_teardown),
 	        cmocka_unit_test_teardown(test_session_params, it_teardown),
 	        cmocka_unit_test_teardown(test_sql_set_unreported, it_teardown),
+	        cmocka_unit_test_teardown(test_pipeline_prepared, it_teardown),
 	        cmocka_unit_test_teardown(test_startup_params, it_teardown),
 	        cmocka_unit_test_teardown(test_listen_notify, it_teardown),
 	        cmocka_unit_test_teardown(test_temp_table, it_teardown),
