@@ -2,33 +2,29 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 int sql_literal(const char *value, char *out, size_t cap)
 {
 	bool esc = strchr(value, '\\') != NULL;
-	size_t n = 0;
+	size_t n = 0, need = 3 + (esc ? 1 : 0); /* quotes, NUL, E */
 	const char *p;
 
-	/* E'' keeps backslashes literal whatever standard_conforming_strings is. */
-	if (esc) {
-		if (cap < 1)
-			return SG_ERANGE;
-		out[n++] = 'E';
-	}
-	if (n + 1 >= cap)
+	for (p = value; *p; p++)
+		need += (*p == '\'' || (esc && *p == '\\')) ? 2 : 1;
+	if (need > cap)
 		return SG_ERANGE;
+	/* E'' keeps backslashes literal whatever standard_conforming_strings is. */
+	if (esc)
+		out[n++] = 'E';
 	out[n++] = '\'';
 	for (p = value; *p; p++) {
-		if (n + 3 >= cap)
-			return SG_ERANGE;
 		if (*p == '\'' || (esc && *p == '\\'))
 			out[n++] = *p;
 		out[n++] = *p;
 	}
-	if (n + 2 > cap)
-		return SG_ERANGE;
 	out[n++] = '\'';
 	out[n] = '\0';
 	return 0;
@@ -40,6 +36,8 @@ int sql_unliteral(const char *lit, char *out, size_t cap)
 	const char *p = lit + (esc ? 1 : 0);
 	size_t n = 0;
 
+	if (cap == 0)
+		return SG_ERANGE;
 	if (*p++ != '\'')
 		return SG_EPROTO;
 	for (; *p; p++) {
@@ -69,116 +67,198 @@ int sql_is_setting_name(const char *name)
 	return 1;
 }
 
-/* Lexer: yields identifier/keyword tokens, skipping whitespace, comments,
- * string literals, quoted identifiers and dollar-quoted bodies. */
+/* Lexer: one pass, yielding identifiers (unquoted ones lower-cased,
+ * quoted ones as written), ';' and '.'; skipping whitespace, comments
+ * (nested), string literals (with E'' backslash escapes), dollar-quoted
+ * bodies, numbers and other punctuation. Never reads past the NUL. */
+enum sql_tok { TOK_END, TOK_IDENT, TOK_SEMI, TOK_DOT, TOK_OTHER };
+
 typedef struct sql_lex {
 	const char *p;
 	char tok[64];
+	bool quoted; /* "..." — a name, never a keyword */
 } sql_lex_t;
 
-static void lex_skip_dollar(sql_lex_t *lx)
+static const char *lex_skip_string(const char *p, bool esc)
 {
-	const char *tag = lx->p, *end;
-	size_t taglen;
+	char q = *p++;
 
-	end = strchr(tag + 1, '$');
-	if (end == NULL) {
-		lx->p += strlen(lx->p);
-		return;
-	}
-	taglen = (size_t)(end - tag) + 1;
-	lx->p = end + 1;
-	while (*lx->p && strncmp(lx->p, tag, taglen) != 0)
-		lx->p++;
-	if (*lx->p)
-		lx->p += taglen;
-}
-
-static bool lex_next(sql_lex_t *lx)
-{
-	const char *p;
-	size_t n;
-
-	for (;;) {
-		p = lx->p;
-		if (*p == '\0')
-			return false;
-		if (p[0] == '-' && p[1] == '-') {
-			while (*p && *p != '\n')
-				p++;
-		} else if (p[0] == '/' && p[1] == '*') {
-			int depth = 1;
+	while (*p) {
+		if (esc && *p == '\\' && p[1] != '\0') {
 			p += 2;
-			while (*p && depth > 0) {
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p++;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p++;
-				p++;
-			}
-		} else if (*p == '\'' || *p == '"') {
-			char q = *p++;
-			while (*p && !(*p == q && p[1] != q)) {
-				if (*p == q)
-					p++;
-				p++;
-			}
-			if (*p)
-				p++;
-		} else if (*p == '$' && (isalpha((unsigned char)p[1]) || p[1] == '_' || p[1] == '$')) {
-			lx->p = p;
-			lex_skip_dollar(lx);
-			continue;
-		} else if (isalpha((unsigned char)*p) || *p == '_') {
-			for (n = 0; isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$'; n++)
-				if (n < sizeof(lx->tok) - 1)
-					lx->tok[n] = (char)tolower((unsigned char)p[n]);
-			lx->tok[n < sizeof(lx->tok) - 1 ? n : sizeof(lx->tok) - 1] = '\0';
-			lx->p = p + n;
-			return true;
+		} else if (*p == q && p[1] == q) {
+			p += 2;
+		} else if (*p == q) {
+			return p + 1;
 		} else {
 			p++;
 		}
-		lx->p = p;
+	}
+	return p;
+}
+
+static const char *lex_skip_dollar(const char *p)
+{
+	const char *end = p + 1, *q;
+	size_t taglen;
+
+	while (isalnum((unsigned char)*end) || *end == '_')
+		end++;
+	if (*end != '$')
+		return p + 1; /* a lone '$' (e.g. a parameter $1) */
+	taglen = (size_t)(end - p) + 1;
+	for (q = end + 1; *q; q++)
+		if (*q == '$' && strncmp(q, p, taglen) == 0)
+			return q + taglen;
+	return q;
+}
+
+static const char *lex_skip_comment(const char *p)
+{
+	int depth = 1;
+
+	p += 2;
+	while (*p && depth > 0) {
+		if (p[0] == '/' && p[1] == '*') {
+			depth++;
+			p += 2;
+		} else if (p[0] == '*' && p[1] == '/') {
+			depth--;
+			p += 2;
+		} else {
+			p++;
+		}
+	}
+	return p;
+}
+
+static void lex_copy_ident(sql_lex_t *lx, const char *from, size_t n, bool lower)
+{
+	size_t i, m = n < sizeof(lx->tok) - 1 ? n : sizeof(lx->tok) - 1;
+
+	for (i = 0; i < m; i++)
+		lx->tok[i] = lower ? (char)tolower((unsigned char)from[i]) : from[i];
+	lx->tok[m] = '\0';
+}
+
+static enum sql_tok lex_next(sql_lex_t *lx)
+{
+	const char *p = lx->p, *e;
+	size_t n;
+
+	for (;;) {
+		if (*p == '\0') {
+			lx->p = p;
+			return TOK_END;
+		}
+		if (isspace((unsigned char)*p)) {
+			p++;
+		} else if (p[0] == '-' && p[1] == '-') {
+			while (*p && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			p = lex_skip_comment(p);
+		} else if ((p[0] == 'e' || p[0] == 'E') && p[1] == '\'') {
+			p = lex_skip_string(p + 1, true);
+		} else if (*p == '\'') {
+			p = lex_skip_string(p, false);
+		} else if (*p == '"') {
+			e = lex_skip_string(p, false);
+			n = (size_t)(e - p);
+			lex_copy_ident(lx, p + 1, n >= 2 ? n - 2 : 0, false);
+			lx->p = e;
+			lx->quoted = true;
+			return TOK_IDENT;
+		} else if (*p == '$') {
+			p = lex_skip_dollar(p);
+		} else if (isalpha((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80) {
+			for (n = 0; isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$' ||
+			            (unsigned char)p[n] >= 0x80;
+			     n++)
+				;
+			lex_copy_ident(lx, p, n, true);
+			lx->p = p + n;
+			lx->quoted = false;
+			return TOK_IDENT;
+		} else if (isdigit((unsigned char)*p)) {
+			while (isalnum((unsigned char)*p) || *p == '.' || *p == '_')
+				p++;
+		} else {
+			lx->p = p + 1;
+			return *p == ';' ? TOK_SEMI : *p == '.' ? TOK_DOT : TOK_OTHER;
+		}
 	}
 }
 
+static bool tok_is(const char *tok, const char *kw)
+{
+	return strcmp(tok, kw) == 0;
+}
+
+static bool tok_is_advisory_lock(const char *t)
+{
+	return tok_is(t, "pg_advisory_lock") || tok_is(t, "pg_advisory_lock_shared") ||
+	       tok_is(t, "pg_try_advisory_lock") || tok_is(t, "pg_try_advisory_lock_shared");
+}
+
+static char lex_peek_char(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return *p;
+}
+
+/* Per statement: `idx` counts its tokens; `first` is its first keyword;
+ * `prev` the previous identifier (empty after punctuation). */
 const char *sql_pin_reason(const char *sql)
 {
 	sql_lex_t lx = {.p = sql};
-	char prev[64] = "";
-	bool first = true, after_create = false;
+	char first[64] = "", prev[64] = "";
+	enum sql_tok t;
+	int idx = 0;
 
-	while (lex_next(&lx)) {
-		const char *t = lx.tok;
-		if (first && (strcmp(t, "listen") == 0))
-			return "LISTEN";
-		if (first && strcmp(t, "prepare") == 0)
-			return "SQL PREPARE";
-		if (strcmp(t, "pg_advisory_lock") == 0 || strcmp(t, "pg_advisory_lock_shared") == 0 ||
-		    strcmp(t, "pg_try_advisory_lock") == 0 || strcmp(t, "pg_try_advisory_lock_shared") == 0)
-			return "session advisory lock";
-		if (after_create && (strcmp(t, "temp") == 0 || strcmp(t, "temporary") == 0))
-			return "temporary table";
-		if (strcmp(prev, "with") == 0 && strcmp(t, "hold") == 0)
-			return "WITH HOLD cursor";
-		after_create = strcmp(t, "create") == 0 ||
-		               (after_create && (strcmp(t, "global") == 0 || strcmp(t, "local") == 0 ||
-		                                 strcmp(t, "or") == 0 || strcmp(t, "replace") == 0));
-		strcpy(prev, t);
-		first = false;
-	}
-	/* First words of later statements in a multi-statement query (a ';'
-	 * inside a string only costs a needless check). */
-	{
-		const char *semi = sql;
-		while ((semi = strchr(semi, ';')) != NULL) {
-			sql_lex_t l2 = {.p = semi + 1};
-			semi++;
-			if (lex_next(&l2) &&
-			    (strcmp(l2.tok, "listen") == 0 || strcmp(l2.tok, "prepare") == 0))
-				return strcmp(l2.tok, "listen") == 0 ? "LISTEN" : "SQL PREPARE";
+	while ((t = lex_next(&lx)) != TOK_END) {
+		if (t == TOK_SEMI) {
+			idx = 0;
+			first[0] = prev[0] = '\0';
+			continue;
 		}
+		if (t != TOK_IDENT) {
+			/* "pg_temp." as a schema in CREATE */
+			if (t == TOK_DOT && tok_is(first, "create") && tok_is(prev, "pg_temp"))
+				return "temporary table";
+			prev[0] = '\0';
+			idx++;
+			continue;
+		}
+		/* A quoted name may be a function (pg_advisory_lock) but never a
+		 * keyword: remember it as punctuation-like for the keyword rules.
+		 * The lock functions count only when called. */
+		if (tok_is_advisory_lock(lx.tok) && lex_peek_char(lx.p) == '(')
+			return "session advisory lock";
+		if (lx.quoted) {
+			prev[0] = '\0';
+			if (idx++ == 0)
+				first[0] = '\0';
+			continue;
+		}
+		if (idx == 0) {
+			snprintf(first, sizeof(first), "%s", lx.tok);
+			if (tok_is(lx.tok, "listen"))
+				return "LISTEN";
+		} else if (idx == 1 && tok_is(first, "prepare") && !tok_is(lx.tok, "transaction")) {
+			return "SQL PREPARE";
+		}
+		/* CREATE [GLOBAL|LOCAL|OR REPLACE] TEMP ...; SELECT ... INTO TEMP */
+		if ((tok_is(lx.tok, "temp") || tok_is(lx.tok, "temporary")) &&
+		    ((tok_is(first, "create") && (tok_is(prev, "create") || tok_is(prev, "global") ||
+		                                  tok_is(prev, "local") || tok_is(prev, "replace"))) ||
+		     (tok_is(first, "select") && tok_is(prev, "into"))))
+			return "temporary table";
+		if (tok_is(prev, "with") && tok_is(lx.tok, "hold"))
+			return "WITH HOLD cursor";
+		snprintf(prev, sizeof(prev), "%s", lx.tok);
+		idx++;
 	}
 	return NULL;
 }
