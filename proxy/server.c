@@ -3,12 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "client.h"
 #include "log.h"
 #include "proxy.h"
-#include "sqltext.h"
 #include "wire.h"
 
 #define SERVER_READ_CHUNK 65536
@@ -314,49 +312,6 @@ static int server_login_auth(sg_server_t *s, const wire_frame_t *f)
 	}
 }
 
-/* Reported settings a session may change with SET and a later client
- * must not inherit. Others (server_version, is_superuser, ...) are facts
- * about the server, only passed on to clients at login. */
-static bool server_param_tracked(const char *name)
-{
-	static const char *const tracked[] = {"application_name",
-	                                      "client_encoding",
-	                                      "DateStyle",
-	                                      "IntervalStyle",
-	                                      "TimeZone",
-	                                      "standard_conforming_strings",
-	                                      "default_transaction_read_only"};
-	size_t i;
-
-	for (i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++)
-		if (strcasecmp(name, tracked[i]) == 0)
-			return true;
-	return false;
-}
-
-/* ParameterStatus: remember the value on the server (and, while a client
- * is attached, as what that client now expects). */
-static int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login)
-{
-	const char *name, *value;
-	char lit[512];
-	int err;
-
-	err = wire_param_status_parse(f, &name, &value);
-	if (err != 0)
-		return err;
-	if (at_login && (err = sg_params_set(&s->pool->welcome_raw, name, value)) != 0)
-		return err;
-	if (!server_param_tracked(name) || sql_literal(value, lit, sizeof(lit)) != 0)
-		return 0;
-	err = sg_params_set(&s->params, name, lit);
-	if (err == 0 && at_login)
-		err = sg_params_set(&s->login_params, name, lit);
-	if (err == 0 && s->client != NULL && s->state == SV_ACTIVE)
-		err = sg_params_set(&s->client->params, name, lit);
-	return err;
-}
-
 static int server_login_msg(sg_server_t *s, const wire_frame_t *f)
 {
 	wire_error_t e;
@@ -415,58 +370,6 @@ static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal
 		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s: %s", e.sqlstate ? e.sqlstate : "?????",
 		         e.message ? e.message : "");
 	}
-}
-
-/* A SET/RESET/DISCARD the backend accepted: the client now expects it on
- * every server, and this one already has it. */
-static int server_apply_set(sg_server_t *s, sg_client_t *c)
-{
-	struct client_set *set = c->pending_set;
-	const char *login;
-	int err = 0;
-
-	c->pending_set = NULL;
-	if (set->failed)
-		goto done;
-	switch (set->kind) {
-	case SQL_SET_VALUE:
-		err = sg_params_set(&c->params, set->name, set->value);
-		if (err == 0)
-			err = sg_params_set(&s->params, set->name, set->value);
-		break;
-	case SQL_SET_RESET:
-		sg_params_del(&c->params, set->name);
-		if ((login = sg_params_get(&c->startup, set->name)) != NULL)
-			err = sg_params_set(&c->params, set->name, login);
-		/* the backend is at its own default now */
-		if ((login = sg_params_get(&s->login_params, set->name)) != NULL)
-			err = err ? err : sg_params_set(&s->params, set->name, login);
-		else
-			sg_params_del(&s->params, set->name);
-		break;
-	case SQL_SET_DISCARD:
-	case SQL_SET_RESET_ALL:
-		sg_params_free(&c->params);
-		sg_params_free(&s->params);
-		err = sg_params_copy(&c->params, &c->startup);
-		if (err == 0)
-			err = sg_params_copy(&s->params, &s->login_params);
-		if (set->kind == SQL_SET_DISCARD) {
-			/* DISCARD ALL also drops prepared statements */
-			sg_pset_free(&s->prepared);
-			sg_pmap_free(&c->pstmts);
-		}
-		break;
-	case SQL_SET_DEALLOCATE_ALL:
-		sg_pset_free(&s->prepared);
-		sg_pmap_free(&c->pstmts);
-		break;
-	}
-	if (err != 0)
-		s->dirty = true;
-done:
-	free(set);
-	return 0;
 }
 
 /* Handles one reply while attached; returns true if it must NOT be relayed. */
@@ -573,23 +476,6 @@ static int server_reset_msg(sg_server_t *s, const wire_frame_t *f)
 	default:
 		return 0;
 	}
-}
-
-bool server_reset(sg_server_t *s)
-{
-	if (s->state != SV_ACTIVE || s->tx_status != 'I' || s->seg_done != s->seg_sent || s->unsynced != 0 ||
-	    s->ops_len != 0 || s->dirty)
-		return false;
-	server_detach(s);
-	if (wire_write_query(&s->out.pending, "DISCARD ALL") != 0 || server_flush(s) != 0)
-		return false;
-	/* DISCARD ALL drops prepared statements and settings alike. */
-	sg_pset_free(&s->prepared);
-	sg_params_free(&s->params);
-	if (sg_params_copy(&s->params, &s->login_params) != 0)
-		s->dirty = true;
-	server_set_state(s, SV_RESET);
-	return true;
 }
 
 /* Copies the run of relayed bytes [from, to) to the client. */
@@ -726,135 +612,4 @@ void server_read_resume(sg_server_t *s)
 	s->reading_paused = false;
 	if (uv_read_start((uv_stream_t *)&s->tcp, server_alloc_cb, server_read_cb) != 0)
 		server_close(s, "could not resume reading");
-}
-
-/* ---- attach / detach ---- */
-
-/* One SET or RESET per setting that differs between what the client
- * expects and what this backend session has. */
-static void server_sync_param(sg_server_t *s, wbuf_t *q, const char *name, const char *want)
-{
-	const char *cur = sg_params_get(&s->params, name);
-
-	if (want == NULL)
-		want = sg_params_get(&s->login_params, name);
-	if (want == NULL) {
-		if (cur == NULL)
-			return;
-		wbuf_put(q, "RESET ", 6);
-		wbuf_put(q, name, strlen(name));
-		wbuf_put(q, ";", 1);
-		sg_params_del(&s->params, name);
-		return;
-	}
-	if (cur != NULL && strcmp(cur, want) == 0)
-		return;
-	wbuf_put(q, "SET ", 4);
-	wbuf_put(q, name, strlen(name));
-	wbuf_put(q, " TO ", 4);
-	wbuf_put(q, want, strlen(want));
-	wbuf_put(q, ";", 1);
-	if (sg_params_set(&s->params, name, want) != 0)
-		s->dirty = true;
-}
-
-int server_attach(sg_server_t *s, sg_client_t *c)
-{
-	wbuf_t q;
-	size_t i;
-	int err = 0;
-
-	s->client = c;
-	s->release_due = false;
-	s->last_used_ms = sg_now_ms();
-	wbuf_init(&q);
-	for (i = 0; i < c->params.n; i++)
-		server_sync_param(s, &q, c->params.names[i], c->params.values[i]);
-	/* Settings a previous client changed that this one never asked for. */
-	for (i = 0; i < s->params.n; i++) {
-		const char *name = s->params.names[i];
-		if (sg_params_get(&c->params, name) != NULL)
-			continue;
-		if (sg_params_get(&s->login_params, name) != NULL &&
-		    strcmp(sg_params_get(&s->login_params, name), s->params.values[i]) == 0)
-			continue;
-		server_sync_param(s, &q, name, NULL);
-		i = (size_t)-1; /* s->params changed: rescan */
-	}
-	if (q.len > 0) {
-		wbuf_put_u8(&q, 0);
-		log_server(s, LOG_DEBUG, "restoring session: %s", (const char *)q.data);
-		err = wire_write_query(&s->out.pending, (const char *)q.data);
-		server_set_state(s, SV_SETUP);
-	} else {
-		server_set_state(s, SV_ACTIVE);
-	}
-	err = err ? err : wbuf_status(&q);
-	wbuf_free(&q);
-	return err;
-}
-
-void server_detach(sg_server_t *s)
-{
-	if (s->client != NULL)
-		s->client->server = NULL;
-	s->client = NULL;
-	s->release_due = false;
-	if (s->reading_paused)
-		server_read_resume(s);
-}
-
-/* ---- cancel ---- */
-
-typedef struct server_cancel_req {
-	uv_tcp_t tcp;
-	uv_connect_t connect;
-	uv_write_t write;
-	uint8_t pkt[16];
-} server_cancel_req_t;
-
-static void cancel_close_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void cancel_write_cb(uv_write_t *req, int status)
-{
-	server_cancel_req_t *r = req->data;
-
-	uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
-}
-
-static void cancel_connect_cb(uv_connect_t *req, int status)
-{
-	server_cancel_req_t *r = req->data;
-	uv_buf_t buf = uv_buf_init((char *)r->pkt, sizeof(r->pkt));
-
-	if (status < 0 || uv_write(&r->write, (uv_stream_t *)&r->tcp, &buf, 1, cancel_write_cb) != 0)
-		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
-}
-
-void server_cancel(sg_server_t *s)
-{
-	server_cancel_req_t *r = calloc(1, sizeof(*r));
-	wbuf_t b;
-
-	if (r == NULL)
-		return;
-	wbuf_init(&b);
-	if (wire_write_cancel(&b, s->backend_pid, s->backend_key) != 0 || b.len != sizeof(r->pkt)) {
-		wbuf_free(&b);
-		free(r);
-		return;
-	}
-	memcpy(r->pkt, b.data, sizeof(r->pkt));
-	wbuf_free(&b);
-	uv_tcp_init(s->pool->px->loop, &r->tcp);
-	r->tcp.data = r;
-	r->connect.data = r;
-	r->write.data = r;
-	if (uv_tcp_connect(&r->connect, &r->tcp, (const struct sockaddr *)&s->pool->addr,
-	                   cancel_connect_cb) != 0)
-		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
-	log_server(s, LOG_INFO, "cancel request sent backend_pid=%d", (int)s->backend_pid);
 }

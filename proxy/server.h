@@ -15,6 +15,7 @@
 #include "scram.h"
 #include "types.h"
 #include "wbuf.h"
+#include "wire.h"
 
 typedef enum sg_server_state {
 	SV_CONNECTING, /* TCP connect in flight */
@@ -90,6 +91,12 @@ void server_read_resume(sg_server_t *s);
 /* Sends a CancelRequest for this backend on a new connection. */
 void server_cancel(sg_server_t *s);
 bool server_is_releasable(const sg_server_t *s);
+
+/* server_session.c, for server.c: a ParameterStatus (at login it also
+ * becomes a login default and part of the pool's greeting). */
+int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login) SG_WUR;
+/* The client's tracked SET was answered: apply it (or drop it if failed). */
+int server_apply_set(sg_server_t *s, sg_client_t *c) SG_WUR;
 /* Session mode or a pinned client left: if the backend is between
  * transactions, wipe its session state (DISCARD ALL) and return it to the
  * pool; returns false if it must be closed instead. */
