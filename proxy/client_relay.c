@@ -48,8 +48,8 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	err = wire_parse_parse(f, &m);
 	if (err != 0)
 		return err;
-	pin = sql_pin_reason(m.query);
-	if (pin != NULL && c->pin_reason == NULL) {
+	pin = c->pin_reason == NULL && client_translates(c) ? sql_pin_reason(m.query) : NULL;
+	if (pin != NULL) {
 		c->pin_reason = pin;
 		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
 	}
@@ -162,8 +162,8 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	err = wire_query_parse(f, &sql);
 	if (err != 0)
 		return err;
-	pin = sql_pin_reason(sql);
-	if (pin != NULL && c->pin_reason == NULL) {
+	pin = c->pin_reason == NULL && client_translates(c) ? sql_pin_reason(sql) : NULL;
+	if (pin != NULL) {
 		c->pin_reason = pin;
 		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
 	}

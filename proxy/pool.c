@@ -2,6 +2,7 @@
  * for one. */
 #include "pool.h"
 
+#include <ctype.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,27 @@ void sg_params_del(sg_params_t *p, const char *name)
 	p->n--;
 	p->names[i] = p->names[p->n];
 	p->values[i] = p->values[p->n];
+}
+
+uint64_t sg_params_hash(const sg_params_t *p)
+{
+	uint64_t sum = 0x9e3779b97f4a7c15ULL;
+	const unsigned char *c;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		uint64_t h = 1469598103934665603ULL;
+		for (c = (const unsigned char *)p->names[i]; *c; c++)
+			h = (h ^ (uint64_t)tolower(*c)) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+		for (c = (const unsigned char *)p->values[i]; *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		h ^= h >> 33;
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+		sum += h;
+	}
+	return sum ? sum : 1;
 }
 
 int sg_params_copy(sg_params_t *dst, const sg_params_t *src)

@@ -30,6 +30,9 @@ void sg_params_free(sg_params_t *p);
 const char *sg_params_get(const sg_params_t *p, const char *name);
 int sg_params_set(sg_params_t *p, const char *name, const char *value) SG_WUR;
 void sg_params_del(sg_params_t *p, const char *name);
+/* An order-independent digest of the (name, value) pairs, names
+ * case-insensitive: equal digests mean equal settings. Never 0. */
+uint64_t sg_params_hash(const sg_params_t *p);
 /* dst must be empty. */
 int sg_params_copy(sg_params_t *dst, const sg_params_t *src) SG_WUR;
 

@@ -444,6 +444,7 @@ static int server_setup_msg(sg_server_t *s, const wire_frame_t *f)
 			log_server(s, LOG_WARN, "restoring session parameters failed: %s %s",
 			           e.sqlstate ? e.sqlstate : "", e.message ? e.message : "");
 		s->dirty = true;
+		s->synced_hash = 0;
 		return 0;
 	case 'Z':
 		err = wire_ready_parse(f, &status);

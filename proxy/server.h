@@ -55,6 +55,7 @@ struct sg_server {
 	sg_params_t params;       /* current values as SQL literals */
 	sg_params_t login_params; /* values right after login */
 	sg_pset_t prepared;       /* interned statements parsed here */
+	uint64_t synced_hash;     /* sg_params_hash of the settings this session matches; 0 unknown */
 
 	sg_pending_op_t *ops; /* FIFO of due completions */
 	size_t ops_head, ops_len, ops_cap;

@@ -50,8 +50,15 @@ int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login)
 	err = sg_params_set(&s->params, name, lit);
 	if (err == 0 && at_login)
 		err = sg_params_set(&s->login_params, name, lit);
-	if (err == 0 && s->client != NULL && s->state == SV_ACTIVE)
-		err = sg_params_set(&s->client->params, name, lit);
+	if (s->client != NULL && s->state == SV_ACTIVE) {
+		/* The client changed it: both sides still agree. */
+		if (err == 0)
+			err = sg_params_set(&s->client->params, name, lit);
+		s->synced_hash = err == 0 ? sg_params_hash(&s->client->params) : 0;
+	} else if (s->state != SV_SETUP) {
+		/* SETUP reports echo our own SETs; anything else is news. */
+		s->synced_hash = 0;
+	}
 	return err;
 }
 
@@ -102,6 +109,7 @@ int server_apply_set(sg_server_t *s, sg_client_t *c)
 	}
 	if (err != 0)
 		s->dirty = true;
+	s->synced_hash = err == 0 ? sg_params_hash(&c->params) : 0;
 done:
 	free(set);
 	return 0;
@@ -120,6 +128,7 @@ bool server_reset(sg_server_t *s)
 	sg_params_free(&s->params);
 	if (sg_params_copy(&s->params, &s->login_params) != 0)
 		s->dirty = true;
+	s->synced_hash = 0;
 	server_set_state(s, SV_RESET);
 	return true;
 }
@@ -156,6 +165,7 @@ static void server_sync_param(sg_server_t *s, wbuf_t *q, const char *name, const
 
 int server_attach(sg_server_t *s, sg_client_t *c)
 {
+	uint64_t want = sg_params_hash(&c->params);
 	wbuf_t q;
 	size_t i;
 	int err = 0;
@@ -163,6 +173,11 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 	s->client = c;
 	s->release_due = false;
 	s->last_used_ms = sg_now_ms();
+	if (want == s->synced_hash) {
+		/* The last client had the same settings: nothing to restore. */
+		server_set_state(s, SV_ACTIVE);
+		return 0;
+	}
 	wbuf_init(&q);
 	for (i = 0; i < c->params.n; i++)
 		server_sync_param(s, &q, c->params.names[i], c->params.values[i]);
@@ -187,6 +202,7 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 	}
 	err = err ? err : wbuf_status(&q);
 	wbuf_free(&q);
+	s->synced_hash = err == 0 && !s->dirty ? want : 0;
 	return err;
 }
 

@@ -243,7 +243,7 @@ const char *sql_pin_reason(const char *sql)
 			continue;
 		}
 		if (idx == 0) {
-			snprintf(first, sizeof(first), "%s", lx.tok);
+			memcpy(first, lx.tok, sizeof(first)); /* both 64, tok NUL-terminated */
 			if (tok_is(lx.tok, "listen"))
 				return "LISTEN";
 		} else if (idx == 1 && tok_is(first, "prepare") && !tok_is(lx.tok, "transaction")) {
@@ -257,7 +257,7 @@ const char *sql_pin_reason(const char *sql)
 			return "temporary table";
 		if (tok_is(prev, "with") && tok_is(lx.tok, "hold"))
 			return "WITH HOLD cursor";
-		snprintf(prev, sizeof(prev), "%s", lx.tok);
+		memcpy(prev, lx.tok, sizeof(prev));
 		idx++;
 	}
 	return NULL;
