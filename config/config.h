@@ -18,6 +18,8 @@ typedef enum { AUTH_SCRAM = 0, AUTH_MD5, AUTH_TRUST } auth_method_t;
 typedef enum { HOST_PRIMARY = 0, HOST_REPLICA } host_role_t;
 typedef enum { SHARD_BY_HASH = 0, SHARD_BY_REGION, SHARD_BY_TIME, SHARD_BY_REPLICATED } shard_by_t;
 typedef enum { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level_t;
+/* How a hash table's key is hashed (PostgreSQL's hash for that type). */
+typedef enum { KEY_TYPE_INTEGER = 0, KEY_TYPE_TEXT, KEY_TYPE_UUID } key_type_t;
 
 typedef struct cfg_user {
 	char *name;
@@ -55,6 +57,7 @@ typedef struct cfg_table {
 	char *name;
 	shard_by_t by;
 	char *column;        /* NULL for replicated */
+	key_type_t key_type; /* hash only: `type: integer|text|uuid`, default integer */
 	char *default_shard; /* region only, may be NULL */
 	cfg_region_t *regions;
 	size_t nregions;

@@ -1,0 +1,49 @@
+/* route.h — the routing decision: an analysed statement plus the shard
+ * map (plus Bind parameters) gives the set of shards that must run it,
+ * and a human-readable reason (the admin ROUTE command prints it).
+ *
+ * Rules (the routing issue): hash → slot → shard; region → listed shard,
+ * unlisted: INSERT to table default_shard or error 22023, reads to the
+ * default or all shards; time → tiers whose window overlaps the
+ * constraint (INSERT: the tier holding the value); replicated → reads the
+ * default shard, writes every shard; tables not listed → default_shard;
+ * DDL → every shard; a statement touching several sharded tables needs
+ * the union. No constraint means every shard that could hold the rows. */
+#ifndef SG_ROUTE_H
+#define SG_ROUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "shardmap.h"
+
+#define ROUTE_MAX_SHARDS 64
+
+/* Bind parameters of the statement (NULL when there are none). */
+typedef struct route_params {
+	int n;
+	const uint8_t *const *values; /* NULL for SQL NULL */
+	const int32_t *lens;
+	const int16_t *formats; /* per parameter: 0 text, 1 binary */
+	const uint32_t *types;  /* OIDs from Parse, 0 = unspecified; may be NULL */
+} route_params_t;
+
+typedef struct route_result {
+	uint64_t shards; /* bitmap of shard indexes */
+	bool write_all;  /* a write that must reach every shard in `shards` (DDL, replicated) */
+	char sqlstate[6]; /* non-empty: the statement must fail with this error */
+	char error[256];
+	char reason[512]; /* e.g. "orders.user_id = 42 → slot 113 → shard europe" */
+} route_result_t;
+
+/* Routes one statement. now_us is the routing clock for now()-relative
+ * values (watermarks, not the clock, decide tiers). Returns 0 (result in
+ * out, possibly with out->sqlstate set) or SG_ENOMEM. */
+int route_statement(const sg_shardmap_t *m, const sql_stmt_t *st, const route_params_t *params, int64_t now_us,
+                    route_result_t *out);
+/* Shard for a /* sharding_key: v * / hint: the first hash table's type
+ * decides how v is hashed. -1 if there is no hash table. */
+int route_hint_key(const sg_shardmap_t *m, const char *key, char *reason, size_t rlen);
+
+#endif
