@@ -47,7 +47,7 @@ struct opt {
 /* OPT_ENUM stores through an int: every enum of config.h must be one. */
 _Static_assert(sizeof(pool_mode_t) == sizeof(int) && sizeof(auth_method_t) == sizeof(int) &&
                        sizeof(host_role_t) == sizeof(int) && sizeof(shard_by_t) == sizeof(int) &&
-                       sizeof(log_level_t) == sizeof(int),
+                       sizeof(log_level_t) == sizeof(int) && sizeof(key_type_t) == sizeof(int),
                "enums must be int-sized");
 
 #define FIELD(base, o, type) ((type *)((char *)(base) + (o)->off))
@@ -58,6 +58,7 @@ static const char *const auth_methods[] = {"scram-sha-256", "md5", "trust", NULL
 static const char *const host_roles[] = {"primary", "replica", NULL};
 static const char *const shard_bys[] = {"hash", "region", "time", "replicated", NULL};
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const key_types[] = {"integer", "text", "uuid", NULL};
 
 #define DUR_MAX (365 * CONFIG_MS_PER_DAY)
 
@@ -98,6 +99,8 @@ static const opt_t tier_opts[] = {
 static const opt_t table_opts[] = {
 	{.key = "shard_by", .type = OPT_ENUM, .flags = OPT_REQUIRED, .off = offsetof(cfg_table_t, by), .names = shard_bys},
 	{.key = "column", .type = OPT_STR, .flags = OPT_NONEMPTY, .off = offsetof(cfg_table_t, column)},
+	/* hash only (config_validate): which PostgreSQL hash the key takes */
+	{.key = "type", .type = OPT_ENUM, .off = offsetof(cfg_table_t, key_type), .def = "integer", .names = key_types},
 	{.key = "default_shard", .type = OPT_STR, .flags = OPT_NONEMPTY, .off = offsetof(cfg_table_t, default_shard)},
 	{.key = "regions", .type = OPT_CUSTOM, .load = load_regions},
 	{.key = "tiers", .type = OPT_LIST, .off = offsetof(cfg_table_t, tiers), .sub = tier_opts,

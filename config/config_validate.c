@@ -97,6 +97,9 @@ static int validate_strategy_keys(const cfg_table_t *t, const cfg_node_t *tnode,
 		return config_error_at(err, config_tree_get(tnode, "default_shard"),
 		                       "tables.%s: default_shard is only allowed with shard_by region",
 		                       t->name);
+	if (t->by != SHARD_BY_HASH && present(config_tree_get(tnode, "type")) != NULL)
+		return config_error_at(err, config_tree_get(tnode, "type"),
+		                       "tables.%s: type is only allowed with shard_by hash", t->name);
 	if (t->by != SHARD_BY_TIME && present(config_tree_get(tnode, "tiers")) != NULL)
 		return config_error_at(err, config_tree_get(tnode, "tiers"),
 		                       "tables.%s: tiers are only allowed with shard_by time", t->name);

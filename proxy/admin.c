@@ -8,22 +8,18 @@
 #include <stdarg.h>
 #include <strings.h>
 
+#include "admin.h"
 #include "client.h"
 #include "log.h"
 #include "prepared.h"
 #include "proxy.h"
+#include "router.h"
 #include "server.h"
 #include "sqltext.h"
 
 #define SG_VERSION "shardgate 0.1.0"
 
-typedef struct admin_rows {
-	wbuf_t *b;
-	int ncols;
-	int nrows;
-} admin_rows_t;
-
-static void rows_begin(admin_rows_t *r, sg_client_t *c, int ncols, const char *const *names)
+void admin_rows_begin(admin_rows_t *r, sg_client_t *c, int ncols, const char *const *names)
 {
 	r->b = &c->out.pending;
 	r->ncols = ncols;
@@ -31,13 +27,13 @@ static void rows_begin(admin_rows_t *r, sg_client_t *c, int ncols, const char *c
 	(void)wire_write_row_desc_text(r->b, ncols, names);
 }
 
-static void rows_add(admin_rows_t *r, const char *const *values)
+void admin_rows_add(admin_rows_t *r, const char *const *values)
 {
 	(void)wire_write_data_row(r->b, r->ncols, values);
 	r->nrows++;
 }
 
-static void rows_end(admin_rows_t *r, const char *verb)
+void admin_rows_end(admin_rows_t *r, const char *verb)
 {
 	char tag[64];
 
@@ -62,7 +58,7 @@ static void admin_show_shards(sg_client_t *c)
 	char port[16];
 	size_t i, j;
 
-	rows_begin(&r, c, 6, cols);
+	admin_rows_begin(&r, c, 6, cols);
 	for (i = 0; i < cfg->nshards; i++) {
 		const cfg_shard_t *sh = &cfg->shards[i];
 		sg_pool_t *pool = sg_proxy_pool(sg_px, (int)i);
@@ -73,10 +69,10 @@ static void admin_show_shards(sg_client_t *c)
 			                    port,         h->role == HOST_PRIMARY ? "primary" : "replica",
 			                    sh->database, served ? pool_state(pool) : "unused"};
 			snprintf(port, sizeof(port), "%d", h->port);
-			rows_add(&r, v);
+			admin_rows_add(&r, v);
 		}
 	}
-	rows_end(&r, "SHOW");
+	admin_rows_end(&r, "SHOW");
 }
 
 static void admin_show_pools(sg_client_t *c)
@@ -87,7 +83,7 @@ static void admin_show_pools(sg_client_t *c)
 	char port[16], act[24], idle[24], wait[24], size[24];
 	size_t i;
 
-	rows_begin(&r, c, 8, cols);
+	admin_rows_begin(&r, c, 8, cols);
 	for (i = 0; i < sg_px->npools; i++) {
 		sg_pool_t *p = sg_px->pools[i];
 		const char *v[8] = {p->shard, p->host, port, act,
@@ -97,9 +93,9 @@ static void admin_show_pools(sg_client_t *c)
 		snprintf(idle, sizeof(idle), "%zu", p->nidle);
 		snprintf(wait, sizeof(wait), "%zu", p->nwaiting);
 		snprintf(size, sizeof(size), "%d", p->size);
-		rows_add(&r, v);
+		admin_rows_add(&r, v);
 	}
-	rows_end(&r, "SHOW");
+	admin_rows_end(&r, "SHOW");
 }
 
 static void admin_show_clients(sg_client_t *c)
@@ -110,7 +106,7 @@ static void admin_show_clients(sg_client_t *c)
 	char id[24], app[256];
 	sg_list_t *n;
 
-	rows_begin(&r, c, 7, cols);
+	admin_rows_begin(&r, c, 7, cols);
 	for (n = sg_px->clients.next; n != &sg_px->clients; n = n->next) {
 		sg_client_t *t = sg_container_of(n, sg_client_t, node);
 		const char *lit = sg_params_get(&t->params, "application_name");
@@ -121,9 +117,9 @@ static void admin_show_clients(sg_client_t *c)
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)t->id);
 		if (lit == NULL || sql_unliteral(lit, app, sizeof(app)) != 0)
 			app[0] = '\0';
-		rows_add(&r, v);
+		admin_rows_add(&r, v);
 	}
-	rows_end(&r, "SHOW");
+	admin_rows_end(&r, "SHOW");
 }
 
 static void admin_show_server_list(admin_rows_t *r, sg_pool_t *p, sg_list_t *head)
@@ -140,7 +136,7 @@ static void admin_show_server_list(admin_rows_t *r, sg_pool_t *p, sg_list_t *hea
 		snprintf(port, sizeof(port), "%d", p->port);
 		snprintf(cid, sizeof(cid), "%llu", s->client ? (unsigned long long)s->client->id : 0ULL);
 		snprintf(pid, sizeof(pid), "%d", (int)s->backend_pid);
-		rows_add(r, v);
+		admin_rows_add(r, v);
 	}
 }
 
@@ -151,13 +147,13 @@ static void admin_show_servers(sg_client_t *c)
 	admin_rows_t r;
 	size_t i;
 
-	rows_begin(&r, c, 7, cols);
+	admin_rows_begin(&r, c, 7, cols);
 	for (i = 0; i < sg_px->npools; i++) {
 		admin_show_server_list(&r, sg_px->pools[i], &sg_px->pools[i]->active);
 		admin_show_server_list(&r, sg_px->pools[i], &sg_px->pools[i]->idle);
 		admin_show_server_list(&r, sg_px->pools[i], &sg_px->pools[i]->pending);
 	}
-	rows_end(&r, "SHOW");
+	admin_rows_end(&r, "SHOW");
 }
 
 static void stat_row(admin_rows_t *r, const char *name, uint64_t value)
@@ -166,7 +162,7 @@ static void stat_row(admin_rows_t *r, const char *name, uint64_t value)
 	const char *v[2] = {name, buf};
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
-	rows_add(r, v);
+	admin_rows_add(r, v);
 }
 
 static void admin_show_stats(sg_client_t *c)
@@ -175,7 +171,7 @@ static void admin_show_stats(sg_client_t *c)
 	const sg_stats_t *st = &sg_px->stats;
 	admin_rows_t r;
 
-	rows_begin(&r, c, 2, cols);
+	admin_rows_begin(&r, c, 2, cols);
 	stat_row(&r, "uptime_seconds", (sg_now_ms() - sg_px->started_ms) / 1000);
 	stat_row(&r, "clients_connected", sg_px->nclients);
 	stat_row(&r, "clients_accepted", st->clients_accepted);
@@ -194,7 +190,17 @@ static void admin_show_stats(sg_client_t *c)
 	stat_row(&r, "protocol_errors", st->protocol_errors);
 	stat_row(&r, "reloads", st->reloads);
 	stat_row(&r, "reload_failures", st->reload_failures);
-	rows_end(&r, "SHOW");
+	{
+		sql_plan_cache_stats_t pc;
+		sql_plan_cache_stats(sg_px->router->plans, &pc);
+		stat_row(&r, "plan_cache_hits", pc.hits);
+		stat_row(&r, "plan_cache_misses", pc.misses);
+		stat_row(&r, "plan_cache_hit_rate_pct",
+		         pc.hits + pc.misses ? (pc.hits * 100) / (pc.hits + pc.misses) : 0);
+		stat_row(&r, "plan_cache_entries", pc.entries);
+		stat_row(&r, "sql_parses", sg_px->router->analyzed);
+	}
+	admin_rows_end(&r, "SHOW");
 }
 
 static void config_row(admin_rows_t *r, const char *key, const char *fmt, ...)
@@ -209,7 +215,7 @@ static void config_row(admin_rows_t *r, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	rows_add(r, v);
+	admin_rows_add(r, v);
 }
 
 static void admin_show_config(sg_client_t *c)
@@ -219,7 +225,7 @@ static void admin_show_config(sg_client_t *c)
 	admin_rows_t r;
 	size_t i;
 
-	rows_begin(&r, c, 2, cols);
+	admin_rows_begin(&r, c, 2, cols);
 	config_row(&r, "config_file", "%s", cfg->path);
 	config_row(&r, "listen", "%s:%d", cfg->listen.host, cfg->listen.port);
 	config_row(&r, "listen.max_client_connections", "%d", cfg->listen.max_client_connections);
@@ -244,7 +250,7 @@ static void admin_show_config(sg_client_t *c)
 	config_row(&r, "log.level", "%d", (int)cfg->log.level);
 	config_row(&r, "state_dir", "%s", cfg->state_dir);
 	config_row(&r, "shutdown_timeout", "%lldms", (long long)cfg->shutdown_timeout_ms);
-	rows_end(&r, "SHOW");
+	admin_rows_end(&r, "SHOW");
 }
 
 static void admin_show_version(sg_client_t *c)
@@ -253,9 +259,9 @@ static void admin_show_version(sg_client_t *c)
 	const char *v[1] = {SG_VERSION};
 	admin_rows_t r;
 
-	rows_begin(&r, c, 1, cols);
-	rows_add(&r, v);
-	rows_end(&r, "SHOW");
+	admin_rows_begin(&r, c, 1, cols);
+	admin_rows_add(&r, v);
+	admin_rows_end(&r, "SHOW");
 }
 
 /* Upper-cases the command, strips whitespace and a trailing ';'. */
@@ -282,13 +288,26 @@ static void admin_normalize(const char *sql, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The statement after "ROUTE", as written (case and spacing kept). */
+static const char *admin_route_arg(const char *sql)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	sql += 5;
+	while (isspace((unsigned char)*sql))
+		sql++;
+	return sql;
+}
+
 int admin_query(sg_client_t *c, const char *sql)
 {
 	char cmd[256], err[512];
 
 	admin_normalize(sql, cmd, sizeof(cmd));
 	log_client(c, LOG_INFO, "admin command \"%s\"", cmd);
-	if (cmd[0] == '\0')
+	if (strncmp(cmd, "ROUTE ", 6) == 0)
+		admin_route(c, admin_route_arg(sql));
+	else if (cmd[0] == '\0')
 		(void)wire_write_empty_query(&c->out.pending);
 	else if (strcmp(cmd, "SHOW SHARDS") == 0)
 		admin_show_shards(c);
@@ -304,6 +323,12 @@ int admin_query(sg_client_t *c, const char *sql)
 		admin_show_config(c);
 	else if (strcmp(cmd, "SHOW VERSION") == 0)
 		admin_show_version(c);
+	else if (strcmp(cmd, "SHOW TABLES") == 0)
+		admin_show_tables(c);
+	else if (strcmp(cmd, "SHOW SLOTS") == 0)
+		admin_show_slots(c);
+	else if (strcmp(cmd, "SHOW TIERS") == 0)
+		admin_show_tiers(c);
 	else if (strcmp(cmd, "RELOAD") == 0) {
 		if (sg_proxy_reload(sg_px, err, sizeof(err)) == 0)
 			(void)wire_write_command_complete(&c->out.pending, "RELOAD");

@@ -9,6 +9,7 @@
 #include "proxy.h"
 #include "router.h"
 #include "scram.h"
+#include "server.h"
 #include "sqltext.h"
 
 enum client_auth_step { AUTH_STEP_SASL_INIT, AUTH_STEP_SASL_FINAL, AUTH_STEP_MD5 };
@@ -100,6 +101,18 @@ static int auth_login_done(sg_client_t *c)
 		return 0;
 	}
 	c->pool = pool;
+	if (sg_px->cfg->pool.mode == POOL_MODE_SESSION && !c->admin) {
+		/* Session mode: the client's server is its backend for good, so it
+		 * gets that backend's real BackendKeyData (pg_terminate_backend,
+		 * cancel by PID work as with PostgreSQL). */
+		sg_server_t *s;
+		c->login_via_checkout = true;
+		client_set_state(c, CL_WELCOME);
+		s = sg_pool_checkout(pool, c);
+		if (s != NULL)
+			client_server_ready(c, s);
+		return 0;
+	}
 	if (pool->have_welcome) {
 		client_set_state(c, CL_IDLE);
 		return client_send_welcome(c);
@@ -293,11 +306,17 @@ int client_send_welcome(sg_client_t *c)
 		welcome_params(c);
 	}
 	/* Our own cancel key: CancelRequest is mapped to whichever backend
-	 * serves the client at that moment. */
-	if (RAND_bytes((uint8_t *)r, sizeof(r)) != 1)
-		return SG_EIO;
-	c->key_pid = (int32_t)(r[0] & 0x7fffffff);
-	c->key_secret = (int32_t)r[1];
+	 * serves the client at that moment. In session mode it is the
+	 * backend's own. */
+	if (c->server != NULL && c->login_via_checkout) {
+		c->key_pid = c->server->backend_pid;
+		c->key_secret = c->server->backend_key;
+	} else {
+		if (RAND_bytes((uint8_t *)r, sizeof(r)) != 1)
+			return SG_EIO;
+		c->key_pid = (int32_t)(r[0] & 0x7fffffff);
+		c->key_secret = (int32_t)r[1];
+	}
 	(void)wire_write_backend_key(&c->out.pending, c->key_pid, c->key_secret);
 	return wire_write_ready(&c->out.pending, 'I');
 }

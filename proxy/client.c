@@ -109,6 +109,7 @@ void client_accept(uv_stream_t *listener, bool admin)
 	c->id = ++px->next_client_id;
 	c->state = CL_STARTUP;
 	c->tx_status = 'I';
+	c->forced_shard = -1;
 	c->connected_ms = sg_now_ms();
 	sg_list_init(&c->wait_node);
 	sg_list_push_back(&px->clients, &c->node);
@@ -183,6 +184,9 @@ static void client_close_cb(uv_handle_t *h)
 	sg_params_free(&c->params);
 	sg_params_free(&c->startup);
 	free(c->pending_set);
+	free(c->held_begin);
+	client_forget_unnamed(c);
+	client_bcast_free(c);
 	sg_pmap_free(&c->pstmts);
 	free(c->user);
 	free(c->database);
@@ -240,6 +244,20 @@ int client_flush(sg_client_t *c)
 	if (c->server == NULL)
 		client_trim(c);
 	return 0;
+}
+
+void client_read_resume(sg_client_t *c)
+{
+	if (c->reading || c->state == CL_CLOSING || c->closing_after_flush)
+		return;
+	if (uv_read_start(c->stream, client_alloc_cb, client_read_cb) != 0) {
+		client_close(c, "could not resume reading");
+		return;
+	}
+	c->reading = true;
+	/* Input that arrived before the pause may still be buffered. */
+	if (c->in.len > c->in_off)
+		client_process(c);
 }
 
 bool client_output_full(const sg_client_t *c)
@@ -300,18 +318,45 @@ static void client_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- startup phase ---- */
 
+sg_client_t *client_find(uint64_t id)
+{
+	sg_list_t *n;
+
+	if (id == 0)
+		return NULL;
+	for (n = sg_px->clients.next; n != &sg_px->clients; n = n->next) {
+		sg_client_t *t = sg_container_of(n, sg_client_t, node);
+		if (t->id == id && t->state != CL_CLOSING)
+			return t;
+	}
+	return NULL;
+}
+
+/* The cancel connection stays open until the backend has processed the
+ * cancel (server_cancel closes it); a statement still waiting for a
+ * server is cancelled here. */
 static void client_handle_cancel(sg_client_t *c, const wire_startup_t *su)
 {
 	sg_list_t *n;
 
+	if (c->reading) {
+		uv_read_stop(c->stream);
+		c->reading = false;
+	}
 	for (n = sg_px->clients.next; n != &sg_px->clients; n = n->next) {
 		sg_client_t *t = sg_container_of(n, sg_client_t, node);
-		if (t != c && t->key_pid == su->cancel_pid && t->key_secret == su->cancel_key &&
-		    t->state != CL_STARTUP && t->state != CL_AUTH) {
-			if (t->server != NULL)
-				server_cancel(t->server);
-			break;
+		if (t == c || t->key_pid != su->cancel_pid || t->key_secret != su->cancel_key ||
+		    t->state == CL_STARTUP || t->state == CL_AUTH)
+			continue;
+		if (t->server != NULL) {
+			server_cancel(t->server, c->id);
+			return;
 		}
+		if (t->state == CL_WAITING && !t->paused_wait && t->pool != NULL && t->bcast == NULL) {
+			sg_pool_cancel_wait(t->pool, t);
+			client_checkout_failed(t, "57014", "canceling statement due to user request");
+		}
+		break;
 	}
 	client_close(c, "cancel request handled");
 }
@@ -377,18 +422,21 @@ static int client_handle_startup_params(sg_client_t *c, const wire_startup_t *su
 	size_t i;
 	int err;
 
+	const char *opts = wire_startup_get(su, "options");
+
+	/* PostgreSQL applies "options" first; explicit parameters win. */
+	if (opts != NULL && (err = client_take_options(c, opts)) != 0)
+		return err;
 	for (i = 0; i < su->nparams; i++) {
 		const char *n = su->params[i].name, *v = su->params[i].value;
-		if (strcmp(n, "user") == 0 || strcmp(n, "database") == 0)
+		if (strcmp(n, "user") == 0 || strcmp(n, "database") == 0 || strcmp(n, "options") == 0)
 			continue;
 		if (strcmp(n, "replication") == 0) {
 			client_send_error(c, "FATAL", "0A000",
 			                  "replication connections are not supported by shardgate");
 			return SG_ENOTSUP;
 		}
-		if (strcmp(n, "options") == 0)
-			err = client_take_options(c, v);
-		else if (strncmp(n, "_pq_.", 5) == 0)
+		if (strncmp(n, "_pq_.", 5) == 0)
 			err = 0; /* protocol extensions: we speak plain 3.0 */
 		else
 			err = client_take_setting(c, n, v);
@@ -478,6 +526,8 @@ static int client_dispatch(sg_client_t *c, const wire_frame_t *f)
 		return 0;
 	case CL_IDLE:
 	case CL_ACTIVE:
+		if (c->bcast != NULL)
+			return 0; /* the broadcast statement answers first */
 		if (c->admin)
 			return client_admin_msg(c, f) == 0 ? 1 : -1;
 		return client_relay(c, f);
@@ -545,8 +595,29 @@ void client_server_ready(sg_client_t *c, sg_server_t *s)
 		server_close(s, "could not prepare the session");
 		return;
 	}
+	if (c->state == CL_WELCOME) {
+		/* Session-mode login: greet with this backend's key. */
+		client_set_state(c, CL_ACTIVE);
+		if (client_send_welcome(c) != 0)
+			client_close(c, "out of memory");
+		else
+			(void)client_flush(c);
+		return;
+	}
 	client_set_state(c, CL_ACTIVE);
-	client_process(c);
+	if (c->bcast != NULL)
+		client_bcast_send(c);
+	else
+		client_process(c);
+}
+
+void client_forget_unnamed(sg_client_t *c)
+{
+	free(c->unnamed_query);
+	free(c->unnamed_types);
+	c->unnamed_query = NULL;
+	c->unnamed_types = NULL;
+	c->unnamed_ntypes = 0;
 }
 
 void client_server_released(sg_client_t *c)
@@ -556,6 +627,10 @@ void client_server_released(sg_client_t *c)
 	server_detach(s);
 	sg_pool_release(s->pool, s);
 	sg_px->stats.transactions++;
+	if (c->bcast != NULL) {
+		client_bcast_next(c);
+		return;
+	}
 	client_set_state(c, CL_IDLE);
 	if (sg_px->shutting_down) {
 		client_close(c, "shutting down");
@@ -585,6 +660,14 @@ void client_discard_pending(sg_client_t *c)
 
 void client_checkout_failed(sg_client_t *c, const char *sqlstate, const char *msg)
 {
+	if (c->state == CL_WELCOME) {
+		client_send_error(c, "FATAL", sqlstate, "%s", msg);
+		return;
+	}
+	if (c->bcast != NULL) {
+		client_bcast_fail(c, sqlstate, msg);
+		return;
+	}
 	client_set_state(c, CL_IDLE);
 	client_send_error(c, "ERROR", sqlstate, "%s", msg);
 	client_discard_pending(c);
@@ -599,6 +682,10 @@ void client_server_died(sg_client_t *c, const char *detail, uint32_t outstanding
 	sg_px->stats.server_lost++;
 	snprintf(msg, sizeof(msg), "server connection to shard \"%s\" was lost: %s", pool ? pool->shard : "?",
 	         detail);
+	if (c->bcast != NULL) {
+		client_bcast_fail(c, "08006", msg);
+		return;
+	}
 	c->tx_status = 'I';
 	client_set_state(c, CL_IDLE);
 	if (outstanding > 0 || unsynced) {
@@ -621,6 +708,8 @@ fail:
 
 void client_welcome_ready(sg_client_t *c, int status, const char *msg)
 {
+	if (c->login_via_checkout || c->closing_after_flush)
+		return; /* greeted when its own server arrives */
 	if (status != 0) {
 		client_send_error(c, "FATAL", "08006", "%s", msg ? msg : "no server available");
 		return;

@@ -68,12 +68,21 @@ struct sg_client {
 	sg_pmap_t pstmts;    /* its named prepared statements */
 
 	const char *pin_reason; /* static string; non-NULL keeps the server */
+	int forced_shard;       /* SET shardgate.shard, or -1 */
+	char *held_begin;       /* owned: a BEGIN not yet sent (no shard chosen yet) */
+	char *unnamed_query;    /* owned: the last unnamed Parse, for routing its Binds */
+	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
+	int16_t unnamed_ntypes;
+	uint32_t unnamed_gen;   /* bumped by each unnamed Parse */
+	bool sync_to_server;    /* skipping after an injected error: the Sync goes to the server */
+	struct client_bcast *bcast; /* owned: a statement running on several shards in turn */
 	char tx_status;         /* last ReadyForQuery status it saw */
 	bool skip_until_sync;   /* after an error we raised in extended mode */
 	bool server_lost;       /* backend died while it held one */
 	bool reading;
 	bool closing_after_flush; /* close once the output drains */
 	bool paused_wait;         /* in sg_proxy_t.paused (PAUSE) */
+	bool login_via_checkout;  /* session mode: greeted once its server is attached */
 	uint64_t wait_since_ms;
 	uint64_t connected_ms;
 };
@@ -113,6 +122,36 @@ int client_relay(sg_client_t *c, const wire_frame_t *f);
 void client_discard_pending(sg_client_t *c);
 /* Backpressure from the client's output queue. */
 bool client_output_full(const sg_client_t *c);
+/* Starts reading again after the server's output queue drained. */
+void client_read_resume(sg_client_t *c);
+
+/* The live client with this id, or NULL. */
+sg_client_t *client_find(uint64_t id);
+/* Frees the remembered unnamed statement (its server is gone). */
+void client_forget_unnamed(sg_client_t *c);
+/* client_route.c: where the next message goes. */
+enum {
+	ROUTE_WAIT = 0,     /* need more input before deciding */
+	ROUTE_FORWARD = 1,  /* forward: to *target (or the attached server when -1) */
+	ROUTE_LOCAL = 2,    /* answered here; the message is consumed */
+	ROUTE_REPLACED = 3, /* an error was injected on the server in its place; consumed */
+	ROUTE_ERROR = 4,    /* (internal) the statement must fail */
+	ROUTE_MISMATCH = 5, /* (internal) it needs another shard than the attached one */
+	ROUTE_BCAST = 6,    /* (internal) a write for every shard in the decision, one after another */
+};
+int client_route_query(sg_client_t *c, const char *sql, int *target);
+int client_route_extended(sg_client_t *c, const wire_frame_t *f, int *target);
+struct router_decision;
+int client_route_decide(sg_client_t *c, const struct router_decision *d, bool simple, int *target, char *msg,
+                        size_t msglen);
+
+/* client_bcast.c: the same statement on several shards, one after another. */
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards);
+void client_bcast_next(sg_client_t *c);
+void client_bcast_send(sg_client_t *c);
+int client_bcast_reply(sg_client_t *c, const wire_frame_t *f);
+void client_bcast_fail(sg_client_t *c, const char *sqlstate, const char *msg);
+void client_bcast_free(sg_client_t *c);
 
 /* auth.c */
 int client_auth_start(sg_client_t *c) SG_WUR;

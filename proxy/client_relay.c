@@ -38,6 +38,26 @@ static int relay_ensure_parsed(sg_server_t *s, const sg_pstmt_t *st)
 	return err;
 }
 
+static int relay_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
+{
+	char *q = strdup(m->query);
+	uint8_t *t = m->nparams > 0 ? malloc((size_t)m->nparams * 4) : NULL;
+
+	if (q == NULL || (m->nparams > 0 && t == NULL)) {
+		free(q);
+		free(t);
+		return SG_ENOMEM;
+	}
+	if (t != NULL)
+		memcpy(t, m->param_types, (size_t)m->nparams * 4);
+	client_forget_unnamed(c);
+	c->unnamed_query = q;
+	c->unnamed_types = t;
+	c->unnamed_ntypes = m->nparams;
+	c->unnamed_gen++;
+	return 0;
+}
+
 static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_parse_msg_t m;
@@ -53,9 +73,31 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		c->pin_reason = pin;
 		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
 	}
+	if (m.stmt[0] == '\0' && client_translates(c)) {
+		/* Its Binds may run on another backend, and are routed by it. */
+		err = relay_remember_unnamed(c, &m);
+		if (err != 0)
+			return err;
+		s->unnamed_client = c->id;
+		s->unnamed_gen = c->unnamed_gen;
+	}
 	if (m.stmt[0] == '\0' || !client_translates(c)) {
 		relay_raw(s, f);
 		return server_op_push(s, '1', 0, false);
+	}
+	if (sg_pmap_get(&c->pstmts, m.stmt) != NULL) {
+		/* PostgreSQL refuses to redefine a name (42P05). Let the backend
+		 * say so in its own words: parse the client's name twice. The
+		 * first (hidden) may already fail if an earlier refusal left the
+		 * name there; either way exactly one error reaches the client. */
+		err = wire_write_parse(&s->out.pending, m.stmt, m.query, m.nparams, m.param_types);
+		if (err == 0)
+			err = server_op_push(s, '1', 0, true);
+		if (err == 0)
+			err = wire_write_parse(&s->out.pending, m.stmt, m.query, m.nparams, m.param_types);
+		if (err == 0)
+			err = server_op_push(s, '1', 0, false);
+		return err;
 	}
 	st = sg_pstmt_intern(&m);
 	if (st == NULL)
@@ -78,29 +120,53 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	return err;
 }
 
+/* The client's unnamed statement lives on the backend that parsed it; a
+ * Bind or Describe of it on another backend (the Sync in between released
+ * the first) gets it parsed there first. */
+static int relay_ensure_unnamed(sg_client_t *c, sg_server_t *s)
+{
+	int err;
+
+	if (c->unnamed_query == NULL || (s->unnamed_client == c->id && s->unnamed_gen == c->unnamed_gen))
+		return 0;
+	err = wire_write_parse(&s->out.pending, "", c->unnamed_query, c->unnamed_ntypes, c->unnamed_types);
+	if (err == 0)
+		err = server_op_push(s, '1', 0, true);
+	s->unnamed_client = c->id;
+	s->unnamed_gen = c->unnamed_gen;
+	sg_px->stats.reprepares++;
+	return err;
+}
+
 static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_bind_msg_t m;
 	sg_pstmt_t *st;
-	int err;
+	int err = 0;
 
 	if (!client_translates(c)) {
 		relay_raw(s, f);
-		return 0;
+		return server_op_push(s, '2', 0, false);
 	}
 	err = wire_bind_parse(f, &m);
 	if (err != 0)
 		return err;
 	st = m.stmt[0] ? sg_pmap_get(&c->pstmts, m.stmt) : NULL;
+	if (m.stmt[0] == '\0')
+		err = relay_ensure_unnamed(c, s);
+	if (err == 0 && st != NULL)
+		err = relay_ensure_parsed(s, st);
+	/* Completions arrive in order: any injected Parse's before ours. */
+	if (err == 0)
+		err = server_op_push(s, '2', 0, false);
+	if (err != 0)
+		return err;
 	if (st == NULL) {
 		/* Unnamed, or unknown: the backend gives the right error. */
 		relay_raw(s, f);
 		return 0;
 	}
-	err = relay_ensure_parsed(s, st);
-	if (err == 0)
-		err = wire_write_bind_renamed(&s->out.pending, m.portal, st->gname, m.rest, m.rest_len);
-	return err;
+	return wire_write_bind_renamed(&s->out.pending, m.portal, st->gname, m.rest, m.rest_len);
 }
 
 static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
@@ -116,6 +182,12 @@ static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame
 		err = server_op_push(s, '3', 0, false);
 	if (err != 0)
 		return err;
+	if (m.kind == 'S' && m.name[0] == '\0' && client_translates(c)) {
+		if (f->type == 'C')
+			client_forget_unnamed(c);
+		else if ((err = relay_ensure_unnamed(c, s)) != 0)
+			return err;
+	}
 	st = (m.kind == 'S' && m.name[0] && client_translates(c)) ? sg_pmap_get(&c->pstmts, m.name) : NULL;
 	if (st == NULL) {
 		relay_raw(s, f);
@@ -169,6 +241,7 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	}
 	relay_raw(s, f);
 	s->seg_sent++;
+	s->unnamed_client = 0; /* a simple Query drops the unnamed statement */
 	sg_px->stats.queries++;
 	if (client_translates(c))
 		return relay_track_set(c, s, sql);
@@ -216,14 +289,7 @@ static int relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f
 	}
 }
 
-/* Picks the pool for the next request: every statement goes to the
- * default shard until the routing issue lands. */
-static sg_pool_t *relay_pick_pool(sg_client_t *c)
-{
-	return sg_proxy_pool(sg_px, router_default_shard(sg_px->cfg));
-}
-
-static int relay_acquire(sg_client_t *c)
+static int relay_acquire(sg_client_t *c, int shard)
 {
 	sg_pool_t *pool;
 	sg_server_t *s;
@@ -234,9 +300,9 @@ static int relay_acquire(sg_client_t *c)
 		client_set_state(c, CL_WAITING);
 		return 0;
 	}
-	pool = relay_pick_pool(c);
+	pool = sg_proxy_pool(sg_px, shard);
 	if (pool == NULL) {
-		client_send_error(c, "ERROR", "08006", "no pool for the default shard");
+		client_send_error(c, "ERROR", "08006", "no pool for shard %d", shard);
 		client_discard_pending(c);
 		return 2;
 	}
@@ -253,21 +319,44 @@ static int relay_acquire(sg_client_t *c)
 	return 1;
 }
 
+/* In skip mode after an error: drop until Sync, which is answered here,
+ * or forwarded when the error was injected on the server. */
+static int relay_skip(sg_client_t *c, const wire_frame_t *f)
+{
+	if (f->type != 'S')
+		return 1;
+	c->skip_until_sync = false;
+	if (c->sync_to_server && c->server != NULL) {
+		c->sync_to_server = false;
+		return relay_to_server(c, c->server, f) == 0 ? 1 : SG_ENOMEM;
+	}
+	c->sync_to_server = false;
+	return wire_write_ready(&c->out.pending, c->tx_status) == 0 ? 1 : SG_ENOMEM;
+}
+
+static int relay_route(sg_client_t *c, const wire_frame_t *f, int *target)
+{
+	const char *sql;
+	int rc;
+
+	if (f->type != 'Q')
+		return client_route_extended(c, f, target);
+	rc = wire_query_parse(f, &sql);
+	if (rc != 0)
+		return rc;
+	return client_route_query(c, sql, target);
+}
+
 int client_relay(sg_client_t *c, const wire_frame_t *f)
 {
-	int rc;
+	int rc, target;
 
 	if (f->type == 'X') {
 		client_close(c, "client terminated");
 		return 0;
 	}
-	if (c->skip_until_sync) {
-		if (f->type == 'S') {
-			c->skip_until_sync = false;
-			return wire_write_ready(&c->out.pending, c->tx_status) == 0 ? 1 : SG_ENOMEM;
-		}
-		return 1;
-	}
+	if (c->skip_until_sync)
+		return relay_skip(c, f);
 	if (c->server_lost && c->server == NULL) {
 		c->server_lost = false;
 		client_send_error(c, "ERROR", "08006",
@@ -275,8 +364,13 @@ int client_relay(sg_client_t *c, const wire_frame_t *f)
 		client_discard_pending(c);
 		return 2;
 	}
+	rc = relay_route(c, f, &target);
+	if (rc < 0 || rc == ROUTE_WAIT)
+		return rc;
+	if (rc == ROUTE_LOCAL || rc == ROUTE_REPLACED)
+		return 1;
 	if (c->server == NULL) {
-		rc = relay_acquire(c);
+		rc = relay_acquire(c, target);
 		if (rc != 1)
 			return rc;
 	}

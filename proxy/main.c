@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pool.h"
 #include "proxy.h"
+#include "router.h"
 
 void auth_cache_free(void);
 
@@ -117,6 +118,17 @@ static int listen_admin(sg_proxy_t *px)
 	return 0;
 }
 
+static int start_router(sg_proxy_t *px)
+{
+	char err[512];
+
+	if (router_new(px->cfg, router_now_us(), &px->router, err, sizeof(err)) != 0) {
+		sg_log(LOG_ERROR, "event=router_failed error=\"%s\"", err);
+		return SG_ECONFIG;
+	}
+	return 0;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	sg_proxy_t *px = h->data;
@@ -178,6 +190,7 @@ static void proxy_free(sg_proxy_t *px)
 	free(px->pools);
 	if (px->admin_path[0])
 		unlink(px->admin_path);
+	router_unref(px->router);
 	config_unref(px->cfg);
 	auth_cache_free();
 	uv_loop_close(px->loop);
@@ -229,7 +242,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	proxy_init(&px, cfg);
 	raise_nofile(cfg);
-	if (sg_proxy_pools_sync(&px) != 0 || listen_tcp(&px) != 0 || listen_admin(&px) != 0) {
+	if (start_router(&px) != 0 || sg_proxy_pools_sync(&px) != 0 || listen_tcp(&px) != 0 ||
+	    listen_admin(&px) != 0) {
 		px.exit_code = 1;
 		sg_proxy_shutdown(&px, "startup failed");
 	}

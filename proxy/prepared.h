@@ -20,9 +20,9 @@
 
 struct sg_pstmt {
 	uint64_t hash;
-	char gname[20]; /* backend name, "sg_" + hex(hash) */
-	char *query;    /* owned */
-	int16_t nparams;
+	char gname[20];   /* backend name, "sg_" + hex(hash) */
+	char *query;      /* owned */
+	uint16_t nparams; /* as on the wire: 0..65535 */
 	uint8_t *types;   /* owned, nparams * 4 bytes network order */
 	int refs;         /* client map entries holding it */
 	sg_pstmt_t *next; /* intern table chain */

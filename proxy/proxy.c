@@ -8,6 +8,7 @@
 #include "client.h"
 #include "log.h"
 #include "pool.h"
+#include "router.h"
 #include "server.h"
 
 sg_proxy_t *sg_px;
@@ -113,6 +114,7 @@ int sg_proxy_pools_sync(sg_proxy_t *px)
 
 int sg_proxy_reload(sg_proxy_t *px, char *errbuf, size_t errlen)
 {
+	struct sg_router *nrouter = NULL;
 	config_error_t cerr;
 	config_t *ncfg = NULL;
 	int err;
@@ -127,6 +129,9 @@ int sg_proxy_reload(sg_proxy_t *px, char *errbuf, size_t errlen)
 	    strcmp(ncfg->admin.socket_dir, px->cfg->admin.socket_dir) != 0)
 		sg_log(LOG_WARN,
 		       "event=reload_partial reason=\"listen and admin addresses change only on restart\"");
+	err = router_new(ncfg, router_now_us(), &nrouter, errbuf, errlen);
+	if (err != 0)
+		goto fail;
 	err = pools_apply(px, ncfg);
 	if (err != 0) {
 		snprintf(errbuf, errlen, "could not set up the shards' pools: %s", sg_strerror(err));
@@ -134,11 +139,14 @@ int sg_proxy_reload(sg_proxy_t *px, char *errbuf, size_t errlen)
 	}
 	config_unref(px->cfg);
 	px->cfg = ncfg;
+	router_unref(px->router);
+	px->router = nrouter;
 	sg_log_level = (int)ncfg->log.level;
 	px->stats.reloads++;
 	sg_log(LOG_INFO, "event=reload_ok file=%s shards=%zu", ncfg->path, ncfg->nshards);
 	return 0;
 fail:
+	router_unref(nrouter);
 	if (ncfg != NULL)
 		config_unref(ncfg);
 	px->stats.reload_failures++;

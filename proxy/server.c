@@ -168,8 +168,13 @@ static void server_out_done(sg_outq_t *q, int status)
 {
 	sg_server_t *s = q->owner;
 
-	if (status < 0)
+	if (status < 0) {
 		server_close(s, uv_strerror(status));
+		return;
+	}
+	/* A large COPY IN stopped reading the client: the backend caught up. */
+	if (s->client != NULL)
+		client_read_resume(s->client);
 }
 
 static void server_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -403,8 +408,15 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 		server_ops_drop_segment(s);
 		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done + 1)
 			c->pending_set->failed = true;
+		if (fatal && (c->pin_reason != NULL || sg_px->cfg->pool.mode == POOL_MODE_SESSION)) {
+			/* The client's session was this backend's: it ends as
+			 * PostgreSQL ends it, with the FATAL and a close. */
+			c->closing_after_flush = true;
+			return false;
+		}
 		return fatal; /* a FATAL becomes 08006 when the socket closes */
 	case '1':
+	case '2':
 	case '3':
 		return server_ops_complete(s, f->type);
 	default:
@@ -452,6 +464,11 @@ static int server_setup_msg(sg_server_t *s, const wire_frame_t *f)
 			return err;
 		s->tx_status = status;
 		server_set_state(s, SV_ACTIVE);
+		if (s->cancel_after_setup != 0) {
+			uint64_t who = s->cancel_after_setup;
+			s->cancel_after_setup = 0;
+			server_cancel(s, who == UINT64_MAX ? 0 : who);
+		}
 		return 0;
 	default:
 		return 0; /* CommandComplete of our SETs */
@@ -525,6 +542,10 @@ static int server_process(sg_server_t *s)
 			break;
 		case SV_ACTIVE:
 			skip = server_relay_msg(s, &f, &err);
+			if (err == 0 && s->client != NULL && s->client->bcast != NULL) {
+				err = client_bcast_reply(s->client, &f);
+				skip = true; /* collected, answered once at the end */
+			}
 			if (skip) {
 				server_relay_run(s, run, off);
 				run = off + f.total_len;

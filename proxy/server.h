@@ -28,12 +28,12 @@ typedef enum sg_server_state {
 	SV_CLOSING,    /* uv_close issued; freed in the close callback */
 } sg_server_state_t;
 
-/* A Parse or Close whose completion message ('1' or '3') is still due:
+/* A Parse, Bind or Close whose completion ('1', '2' or '3') is still due:
  * `swallow` when shardgate injected it and the client must not see it. */
 typedef struct sg_pending_op {
 	uint64_t hash; /* interned statement parsed, 0 for others */
 	uint32_t seg;  /* Sync segment it was sent in */
-	uint8_t type;  /* '1' ParseComplete or '3' CloseComplete */
+	uint8_t type;  /* '1' ParseComplete, '2' BindComplete or '3' CloseComplete */
 	uint8_t swallow;
 } sg_pending_op_t;
 
@@ -56,6 +56,8 @@ struct sg_server {
 	sg_params_t login_params; /* values right after login */
 	sg_pset_t prepared;       /* interned statements parsed here */
 	uint64_t synced_hash;     /* sg_params_hash of the settings this session matches; 0 unknown */
+	uint64_t unnamed_client;  /* whose unnamed statement is parsed here (client id, 0 none) */
+	uint32_t unnamed_gen;     /* and which one of that client's */
 
 	sg_pending_op_t *ops; /* FIFO of due completions */
 	size_t ops_head, ops_len, ops_cap;
@@ -63,6 +65,7 @@ struct sg_server {
 	int unsynced;                /* extended messages since the last Sync */
 
 	char fatal_msg[256]; /* a FATAL the backend sent before closing */
+	uint64_t cancel_after_setup; /* a cancel arrived during SETUP: requester id (UINT64_MAX: none) */
 	bool release_due;    /* a 'Z' made it releasable; done after the read */
 	bool dirty;          /* must not be reused (close on release) */
 	bool reading_paused; /* client's output is full */
@@ -89,8 +92,9 @@ int server_op_push(sg_server_t *s, uint8_t type, uint64_t hash, bool swallow) SG
 bool server_has_stmt(const sg_server_t *s, uint64_t hash);
 /* Resume reading after the client's output drained. */
 void server_read_resume(sg_server_t *s);
-/* Sends a CancelRequest for this backend on a new connection. */
-void server_cancel(sg_server_t *s);
+/* Sends a CancelRequest for this backend on a new connection; the client
+ * `requester` (the cancel connection, 0 none) is closed once it is done. */
+void server_cancel(sg_server_t *s, uint64_t requester);
 bool server_is_releasable(const sg_server_t *s);
 
 /* server_session.c, for server.c: a ParameterStatus (at login it also
@@ -98,6 +102,11 @@ bool server_is_releasable(const sg_server_t *s);
 int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login) SG_WUR;
 /* The client's tracked SET was answered: apply it (or drop it if failed). */
 int server_apply_set(sg_server_t *s, sg_client_t *c) SG_WUR;
+/* Makes the backend itself raise `sqlstate`/`msg` (a DO block), so an
+ * open transaction is failed exactly as PostgreSQL fails it. `as_query`:
+ * it replaces the client's simple Query; otherwise it is sent as an
+ * extended Parse/Bind/Execute whose completions are hidden. */
+int server_inject_error(sg_server_t *s, const char *sqlstate, const char *msg, bool as_query) SG_WUR;
 /* Session mode or a pinned client left: if the backend is between
  * transactions, wipe its session state (DISCARD ALL) and return it to the
  * pool; returns false if it must be closed instead. */

@@ -163,24 +163,14 @@ static void server_sync_param(sg_server_t *s, wbuf_t *q, const char *name, const
 		s->dirty = true;
 }
 
-int server_attach(sg_server_t *s, sg_client_t *c)
+/* Appends the SET/RESET statements that bring this session to what the
+ * client expects. */
+static void server_sync_session(sg_server_t *s, sg_client_t *c, wbuf_t *q)
 {
-	uint64_t want = sg_params_hash(&c->params);
-	wbuf_t q;
 	size_t i;
-	int err = 0;
 
-	s->client = c;
-	s->release_due = false;
-	s->last_used_ms = sg_now_ms();
-	if (want == s->synced_hash) {
-		/* The last client had the same settings: nothing to restore. */
-		server_set_state(s, SV_ACTIVE);
-		return 0;
-	}
-	wbuf_init(&q);
 	for (i = 0; i < c->params.n; i++)
-		server_sync_param(s, &q, c->params.names[i], c->params.values[i]);
+		server_sync_param(s, q, c->params.names[i], c->params.values[i]);
 	/* Settings a previous client changed that this one never asked for. */
 	for (i = 0; i < s->params.n; i++) {
 		const char *name = s->params.names[i];
@@ -189,12 +179,35 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 		if (sg_params_get(&s->login_params, name) != NULL &&
 		    strcmp(sg_params_get(&s->login_params, name), s->params.values[i]) == 0)
 			continue;
-		server_sync_param(s, &q, name, NULL);
+		server_sync_param(s, q, name, NULL);
 		i = (size_t)-1; /* s->params changed: rescan */
+	}
+}
+
+int server_attach(sg_server_t *s, sg_client_t *c)
+{
+	uint64_t want = sg_params_hash(&c->params);
+	wbuf_t q;
+	int err = 0;
+
+	s->client = c;
+	s->release_due = false;
+	s->last_used_ms = sg_now_ms();
+	wbuf_init(&q);
+	/* Same settings as the last client: nothing to restore. */
+	if (want != s->synced_hash)
+		server_sync_session(s, c, &q);
+	if (c->held_begin != NULL) {
+		/* The client's BEGIN was answered when it arrived; it starts the
+		 * transaction here, after the settings, with its replies hidden. */
+		wbuf_put(&q, c->held_begin, strlen(c->held_begin));
+		wbuf_put(&q, ";", 1);
+		free(c->held_begin);
+		c->held_begin = NULL;
 	}
 	if (q.len > 0) {
 		wbuf_put_u8(&q, 0);
-		log_server(s, LOG_DEBUG, "restoring session: %s", (const char *)q.data);
+		log_server(s, LOG_DEBUG, "session setup: %s", (const char *)q.data);
 		err = wire_write_query(&s->out.pending, (const char *)q.data);
 		server_set_state(s, SV_SETUP);
 	} else {
@@ -218,23 +231,48 @@ void server_detach(sg_server_t *s)
 
 /* ---- cancel ---- */
 
+/* A CancelRequest on its own connection. The client that asked is
+ * answered (its connection closed) only once PostgreSQL has closed ours,
+ * i.e. once the cancel has been processed: drivers wait for that close
+ * before they reuse the connection. */
 typedef struct server_cancel_req {
 	uv_tcp_t tcp;
 	uv_connect_t connect;
 	uv_write_t write;
 	uint8_t pkt[16];
+	char rbuf[64];
+	uint64_t requester; /* client id of the cancel connection, 0 none */
 } server_cancel_req_t;
 
 static void cancel_close_cb(uv_handle_t *h)
 {
-	free(h->data);
+	server_cancel_req_t *r = h->data;
+	sg_client_t *c = client_find(r->requester);
+
+	if (c != NULL)
+		client_close(c, "cancel request processed");
+	free(r);
+}
+
+static void cancel_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	server_cancel_req_t *r = h->data;
+
+	*buf = uv_buf_init(r->rbuf, sizeof(r->rbuf));
+}
+
+static void cancel_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	if (nread < 0)
+		uv_close((uv_handle_t *)st, cancel_close_cb);
 }
 
 static void cancel_write_cb(uv_write_t *req, int status)
 {
 	server_cancel_req_t *r = req->data;
 
-	uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+	if (status < 0 || uv_read_start((uv_stream_t *)&r->tcp, cancel_alloc_cb, cancel_read_cb) != 0)
+		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
 }
 
 static void cancel_connect_cb(uv_connect_t *req, int status)
@@ -246,11 +284,18 @@ static void cancel_connect_cb(uv_connect_t *req, int status)
 		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
 }
 
-void server_cancel(sg_server_t *s)
+void server_cancel(sg_server_t *s, uint64_t requester)
 {
-	server_cancel_req_t *r = calloc(1, sizeof(*r));
+	server_cancel_req_t *r;
 	wbuf_t b;
 
+	if (s->state == SV_SETUP) {
+		/* Still restoring settings: the cancel is meant for the query
+		 * behind them. */
+		s->cancel_after_setup = requester ? requester : UINT64_MAX;
+		return;
+	}
+	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return;
 	wbuf_init(&b);
@@ -261,6 +306,7 @@ void server_cancel(sg_server_t *s)
 	}
 	memcpy(r->pkt, b.data, sizeof(r->pkt));
 	wbuf_free(&b);
+	r->requester = requester;
 	uv_tcp_init(s->pool->px->loop, &r->tcp);
 	r->tcp.data = r;
 	r->connect.data = r;
@@ -269,4 +315,36 @@ void server_cancel(sg_server_t *s)
 	                   cancel_connect_cb) != 0)
 		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
 	log_server(s, LOG_INFO, "cancel request sent backend_pid=%d", (int)s->backend_pid);
+}
+
+int server_inject_error(sg_server_t *s, const char *sqlstate, const char *msg, bool as_query)
+{
+	char clean[600], lit[1300], sql[1500];
+	size_t i;
+	int err;
+
+	/* The message sits in a literal inside $sg$...$sg$: no '$' in it. */
+	snprintf(clean, sizeof(clean), "%s", msg);
+	for (i = 0; clean[i]; i++)
+		if (clean[i] == '$')
+			clean[i] = ' ';
+	if (strlen(sqlstate) != 5 || sql_literal(clean, lit, sizeof(lit)) != 0)
+		return SG_ERANGE;
+	snprintf(sql, sizeof(sql),
+	         "DO $sg$BEGIN RAISE EXCEPTION USING ERRCODE = '%s', MESSAGE = %s; END$sg$", sqlstate, lit);
+	if (as_query) {
+		err = wire_write_query(&s->out.pending, sql);
+		s->seg_sent++;
+		return err;
+	}
+	err = wire_write_parse(&s->out.pending, "", sql, 0, NULL);
+	if (err == 0)
+		err = server_op_push(s, '1', 0, true);
+	if (err == 0)
+		err = wire_write_bind_renamed(&s->out.pending, "", "", (const uint8_t *)"\0\0\0\0\0\0", 6);
+	if (err == 0)
+		err = server_op_push(s, '2', 0, true);
+	if (err == 0)
+		err = wire_write_execute(&s->out.pending, "", 0);
+	return err;
 }

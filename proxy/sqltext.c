@@ -375,3 +375,35 @@ sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *val
 		return SQL_SET_RESET; /* SET TIME ZONE LOCAL */
 	return take_value(p, value, vcap) ? SQL_SET_VALUE : SQL_SET_NONE;
 }
+
+int sql_parse_deallocate(const char *sql, char *name, size_t ncap)
+{
+	const char *p = skip_space_comments(sql);
+	size_t n = 0;
+
+	if (!match_kw(&p, "deallocate"))
+		return 0;
+	(void)match_kw(&p, "prepare");
+	if (*p == '"') {
+		for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+			if (*p == '"')
+				p++;
+			if (n + 1 >= ncap)
+				return 0;
+			name[n++] = *p;
+		}
+		if (*p != '"')
+			return 0;
+		p++;
+	} else {
+		while (isalnum((unsigned char)*p) || *p == '_' || *p == '$') {
+			if (n + 1 >= ncap)
+				return 0;
+			name[n++] = (char)tolower((unsigned char)*p++);
+		}
+	}
+	name[n] = '\0';
+	if (n == 0 || strcmp(name, "all") == 0)
+		return 0;
+	return at_end(p);
+}

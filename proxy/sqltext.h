@@ -34,6 +34,10 @@ typedef enum sql_set_kind {
  * "'Asia/Tokyo'" or "public, app") for SQL_SET_VALUE / SQL_SET_RESET. */
 sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *value, size_t vcap);
 
+/* "DEALLOCATE [PREPARE] name" (name plain or "quoted") as the whole
+ * query: copies the name (quotes removed) and returns 1; else 0. */
+int sql_parse_deallocate(const char *sql, char *name, size_t ncap);
+
 /* Is `name` a plain setting name ([A-Za-z_][A-Za-z0-9_.]*, < 64 chars)? */
 int sql_is_setting_name(const char *name);
 

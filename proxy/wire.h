@@ -7,6 +7,10 @@
  * argument cannot be encoded (bad kind/status byte, negative count, a
  * message too long for its length word) — then nothing is appended.
  *
+ * Parse's and Bind's counts are uint16 on the wire (PostgreSQL reads them
+ * unsigned and allows up to 65535 parameters), so they are uint16_t here:
+ * 0xffff is 65535, never -1, and 65536 cannot be expressed.
+ *
  * "Frontend" messages are what a client sends (and what shardgate sends to
  * a backend); "backend" messages are what a server sends (and what
  * shardgate sends to a client). Implementation is split by direction:
@@ -89,7 +93,7 @@ int wire_query_parse(const wire_frame_t *f, const char **sql) SG_WUR; /* 'Q' */
 typedef struct wire_parse_msg { /* 'P' */
 	const char *stmt;
 	const char *query;
-	int16_t nparams;
+	uint16_t nparams;
 	const uint8_t *param_types; /* nparams * 4 bytes, network order */
 } wire_parse_msg_t;
 int wire_parse_parse(const wire_frame_t *f, wire_parse_msg_t *m) SG_WUR;
@@ -100,19 +104,25 @@ typedef struct wire_bind_msg { /* 'B' */
 	/* everything after the statement name, validated, for relaying: */
 	const uint8_t *rest;
 	size_t rest_len;
-	int16_t nformats;
+	uint16_t nformats;
 	const uint8_t *formats; /* nformats * 2 bytes */
-	int16_t nparams;
+	uint16_t nparams;
 	const uint8_t *params; /* start of nparams (int32 len, bytes) pairs */
 	size_t params_len;
-	int16_t nresult_formats;
+	uint16_t nresult_formats;
 	const uint8_t *result_formats;
 } wire_bind_msg_t;
 int wire_bind_parse(const wire_frame_t *f, wire_bind_msg_t *m) SG_WUR;
 /* wire_bind_param returns parameter i's value (NULL, len -1 for SQL NULL)
- * and its format code (0 text, 1 binary). */
+ * and its format code (0 text, 1 binary); i outside 0..nparams-1 is
+ * SG_ERANGE. It walks from the first parameter, so reading every one this
+ * way is quadratic: use wire_bind_params_all for that. */
 int wire_bind_param(const wire_bind_msg_t *m, int i, const uint8_t **val, int32_t *len,
                     int16_t *format) SG_WUR;
+/* wire_bind_params_all fills vals/lens/formats (each m->nparams entries,
+ * caller-owned) in one pass, with wire_bind_param's meaning per entry. */
+int wire_bind_params_all(const wire_bind_msg_t *m, const uint8_t **vals, int32_t *lens,
+                         int16_t *formats) SG_WUR;
 
 typedef struct wire_target_msg { /* 'D' Describe and 'C' Close */
 	char kind;               /* 'S' statement or 'P' portal */
@@ -192,7 +202,8 @@ int wire_write_password(wbuf_t *b, const char *password);
 int wire_write_sasl_initial(wbuf_t *b, const char *mech, const void *data, size_t len);
 int wire_write_sasl_response(wbuf_t *b, const void *data, size_t len);
 int wire_write_query(wbuf_t *b, const char *sql);
-int wire_write_parse(wbuf_t *b, const char *stmt, const char *query, int16_t nparams,
+/* param_types may be NULL only when nparams is 0 (else SG_ERANGE). */
+int wire_write_parse(wbuf_t *b, const char *stmt, const char *query, uint16_t nparams,
                      const uint8_t *param_types);
 /* Bind to `stmt` whose tail (formats, params, result formats) is copied
  * verbatim from a parsed Bind: used to rename the target statement. */

@@ -16,6 +16,13 @@ static int rd_finish(const wire_rd_t *rd)
 	return rd->left == 0 ? 0 : SG_EPROTO;
 }
 
+/* Parse and Bind counts are unsigned 16-bit on the wire. The int16 read
+ * converted to uint16_t is exact (conversion to unsigned is modular). */
+static uint16_t rd_count(wire_rd_t *rd)
+{
+	return (uint16_t)wire_rd_i16(rd);
+}
+
 /* A frame that is not of the expected type is the caller dispatching
  * wrongly; treat it as malformed rather than read a foreign layout. */
 static int frame_open(const wire_frame_t *f, uint8_t type, wire_rd_t *rd)
@@ -52,9 +59,7 @@ int wire_parse_parse(const wire_frame_t *f, wire_parse_msg_t *m)
 		goto fail;
 	m->stmt = wire_rd_cstr(&rd);
 	m->query = wire_rd_cstr(&rd);
-	m->nparams = wire_rd_i16(&rd);
-	if (m->nparams < 0)
-		goto fail;
+	m->nparams = rd_count(&rd);
 	m->param_types = wire_rd_bytes(&rd, (size_t)m->nparams * 4);
 	if (rd_finish(&rd) != 0)
 		goto fail;
@@ -71,9 +76,9 @@ static uint16_t be16(const uint8_t *p)
 
 /* Only text (0) and binary (1) exist; PostgreSQL would refuse anything
  * else later, shardgate refuses it before relaying. */
-static bool formats_valid(const uint8_t *codes, int16_t n)
+static bool formats_valid(const uint8_t *codes, uint16_t n)
 {
-	int16_t i;
+	size_t i;
 
 	if (codes == NULL)
 		return n == 0;
@@ -85,11 +90,11 @@ static bool formats_valid(const uint8_t *codes, int16_t n)
 
 /* Walks the nparams (len, bytes) pairs; returns how many bytes they span
  * or leaves rd->err set. */
-static size_t bind_params_skip(wire_rd_t *rd, int16_t nparams)
+static size_t bind_params_skip(wire_rd_t *rd, uint16_t nparams)
 {
 	size_t start = rd->left;
 	int32_t len;
-	int16_t i;
+	size_t i;
 
 	for (i = 0; i < nparams && !rd->err; i++) {
 		len = wire_rd_i32(rd);
@@ -114,23 +119,17 @@ int wire_bind_parse(const wire_frame_t *f, wire_bind_msg_t *m)
 		goto fail;
 	m->rest = rd.p;
 	m->rest_len = rd.left;
-	m->nformats = wire_rd_i16(&rd);
-	if (m->nformats < 0)
-		goto fail;
+	m->nformats = rd_count(&rd);
 	m->formats = wire_rd_bytes(&rd, (size_t)m->nformats * 2);
 	if (rd.err || !formats_valid(m->formats, m->nformats))
 		goto fail;
-	m->nparams = wire_rd_i16(&rd);
-	if (m->nparams < 0)
-		goto fail;
+	m->nparams = rd_count(&rd);
 	/* one format applies to all parameters, otherwise one each */
 	if (m->nformats > 1 && m->nformats != m->nparams)
 		goto fail;
 	m->params = rd.p;
 	m->params_len = bind_params_skip(&rd, m->nparams);
-	m->nresult_formats = wire_rd_i16(&rd);
-	if (m->nresult_formats < 0)
-		goto fail;
+	m->nresult_formats = rd_count(&rd);
 	m->result_formats = wire_rd_bytes(&rd, (size_t)m->nresult_formats * 2);
 	if (rd.err || !formats_valid(m->result_formats, m->nresult_formats))
 		goto fail;
@@ -140,6 +139,32 @@ int wire_bind_parse(const wire_frame_t *f, wire_bind_msg_t *m)
 fail:
 	memset(m, 0, sizeof(*m));
 	return SG_EPROTO;
+}
+
+/* Format code of parameter i: one code for all, one each, or none (text). */
+static int16_t bind_format(const wire_bind_msg_t *m, size_t i)
+{
+	if (m->nformats == 1)
+		return (int16_t)be16(m->formats);
+	if (m->nformats > i)
+		return (int16_t)be16(m->formats + 2 * i);
+	return 0;
+}
+
+/* Reads the next (len, bytes) pair; the Bind was validated, so an error
+ * here means the caller handed in a message that was not. */
+static int bind_param_next(wire_rd_t *rd, const uint8_t **val, int32_t *len)
+{
+	*len = wire_rd_i32(rd);
+	if (*len < -1)
+		rd->err = SG_EPROTO;
+	*val = *len >= 0 ? wire_rd_bytes(rd, (size_t)*len) : NULL;
+	if (rd->err) {
+		*val = NULL;
+		*len = -1;
+		return SG_EPROTO;
+	}
+	return 0;
 }
 
 int wire_bind_param(const wire_bind_msg_t *m, int i, const uint8_t **val, int32_t *len, int16_t *format)
@@ -153,23 +178,25 @@ int wire_bind_param(const wire_bind_msg_t *m, int i, const uint8_t **val, int32_
 	if (i < 0 || i >= m->nparams)
 		return SG_ERANGE;
 	wire_rd_init(&rd, m->params, m->params_len);
-	for (k = 0; k <= i; k++) {
-		*len = wire_rd_i32(&rd);
-		if (*len < -1)
-			rd.err = SG_EPROTO;
-		*val = *len >= 0 ? wire_rd_bytes(&rd, (size_t)*len) : NULL;
-		if (rd.err)
-			goto fail;
-	}
-	if (m->nformats == 1)
-		*format = (int16_t)be16(m->formats);
-	else if (m->nformats > i)
-		*format = (int16_t)be16(m->formats + 2 * i);
+	for (k = 0; k <= i; k++)
+		if (bind_param_next(&rd, val, len) != 0)
+			return SG_EPROTO;
+	*format = bind_format(m, (size_t)i);
 	return 0;
-fail:
-	*val = NULL;
-	*len = -1;
-	return SG_EPROTO;
+}
+
+int wire_bind_params_all(const wire_bind_msg_t *m, const uint8_t **vals, int32_t *lens, int16_t *formats)
+{
+	wire_rd_t rd;
+	size_t i;
+
+	wire_rd_init(&rd, m->params, m->params_len);
+	for (i = 0; i < m->nparams; i++) {
+		formats[i] = bind_format(m, i);
+		if (bind_param_next(&rd, &vals[i], &lens[i]) != 0)
+			return SG_EPROTO;
+	}
+	return 0;
 }
 
 int wire_target_parse(const wire_frame_t *f, wire_target_msg_t *m)
@@ -272,6 +299,14 @@ int wire_sasl_response_parse(const wire_frame_t *f, const uint8_t **data, size_t
 
 /* ---- write ---- */
 
+/* Counts go out as the unsigned 16-bit values they are, byte by byte so
+ * no signed conversion is involved. */
+static void put_count(wbuf_t *b, uint16_t n)
+{
+	wbuf_put_u8(b, (uint8_t)(n >> 8));
+	wbuf_put_u8(b, (uint8_t)n);
+}
+
 /* Rolls back a message whose length word would not fit an int32 rather
  * than send it malformed; otherwise patches the length and reports OOM. */
 static int msg_finish(wbuf_t *b, size_t start, size_t mark)
@@ -361,17 +396,17 @@ int wire_write_query(wbuf_t *b, const char *sql)
 }
 
 /* param_types holds nparams big-endian OIDs, as wire_parse_parse gives them. */
-int wire_write_parse(wbuf_t *b, const char *stmt, const char *query, int16_t nparams,
+int wire_write_parse(wbuf_t *b, const char *stmt, const char *query, uint16_t nparams,
                      const uint8_t *param_types)
 {
 	size_t start = b->len, mark;
 
-	if (nparams < 0 || (nparams > 0 && param_types == NULL))
+	if (nparams > 0 && param_types == NULL)
 		return SG_ERANGE;
 	mark = wbuf_msg_begin(b, 'P');
 	wbuf_put_cstr(b, stmt);
 	wbuf_put_cstr(b, query);
-	wbuf_put_i16(b, nparams);
+	put_count(b, nparams);
 	wbuf_put(b, param_types, (size_t)nparams * 4);
 	return msg_finish(b, start, mark);
 }

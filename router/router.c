@@ -1,8 +1,431 @@
+/* router.c — the proxy's routing entry points: shape → cached plan →
+ * per-statement decisions (route.c) → one decision for the message. */
 #include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "errors.h"
+
+int64_t router_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
 
 int router_default_shard(const config_t *cfg)
 {
 	int i = config_shard_index(cfg, cfg->default_shard);
 
 	return i < 0 ? 0 : i;
+}
+
+int router_new(config_t *cfg, int64_t now_us, sg_router_t **out, char *err, size_t errlen)
+{
+	sg_router_t *r = calloc(1, sizeof(*r));
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (r == NULL)
+		return SG_ENOMEM;
+	r->refs = 1;
+	r->cfg = config_ref(cfg);
+	r->nspec = cfg->ntables;
+	r->spec = cfg->ntables ? calloc(cfg->ntables, sizeof(*r->spec)) : NULL;
+	r->plans = sql_plan_cache_new(ROUTER_PLAN_CACHE_SIZE, router_plan_free);
+	if ((cfg->ntables && r->spec == NULL) || r->plans == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = SG_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < cfg->ntables; i++) {
+		r->spec[i].name = cfg->tables[i].name;
+		r->spec[i].column = cfg->tables[i].column;
+	}
+	rc = shardmap_build(cfg, now_us, &r->map, err, errlen);
+	if (rc != 0)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	router_unref(r);
+	return rc;
+}
+
+sg_router_t *router_ref(sg_router_t *r)
+{
+	r->refs++;
+	return r;
+}
+
+void router_unref(sg_router_t *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	if (r->plans != NULL)
+		sql_plan_cache_free(r->plans);
+	if (r->map != NULL)
+		shardmap_unref(r->map);
+	free(r->spec);
+	config_unref(r->cfg);
+	free(r);
+}
+
+void router_plan_free(void *plan)
+{
+	sg_plan_t *p = plan;
+
+	if (p == NULL)
+		return;
+	sql_analysis_free(&p->a);
+	free(p);
+}
+
+sg_plan_t *router_plan_text(sg_router_t *r, const char *sql)
+{
+	sg_plan_t *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (p == NULL)
+		return NULL;
+	r->analyzed++;
+	rc = sql_analyze(sql, r->spec, r->nspec, &p->a);
+	if (rc == SG_ENOMEM) {
+		free(p);
+		return NULL;
+	}
+	p->too_complex = rc == SG_ERANGE;
+	p->parse_failed = rc != 0;
+	return p;
+}
+
+static int shard_single(uint64_t shards)
+{
+	int i;
+
+	if (shards == 0 || (shards & (shards - 1)) != 0)
+		return -1;
+	for (i = 0; i < 64; i++)
+		if (shards & (UINT64_C(1) << i))
+			return i;
+	return -1;
+}
+
+static void decision_reason_add(router_decision_t *d, const char *text)
+{
+	size_t n = strlen(d->reason);
+
+	if (n > 0 && n + 2 < sizeof(d->reason)) {
+		memcpy(d->reason + n, "; ", 3);
+		n += 2;
+	}
+	snprintf(d->reason + n, sizeof(d->reason) - n, "%s", text);
+}
+
+/* A comment "shard: europe" or "sharding_key: 42" (block or line
+ * comment) before the first token. The shape pass drops comments, so simple queries are
+ * scanned here on their original text. */
+static void hint_scan(const char *sql, char *shard, size_t slen, char *key, size_t klen)
+{
+	const char *p = sql, *end, *v;
+	size_t n;
+
+	shard[0] = key[0] = '\0';
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (p[0] == '/' && p[1] == '*') {
+			end = strstr(p + 2, "*/");
+		} else if (p[0] == '-' && p[1] == '-') {
+			end = strchr(p, '\n');
+			if (end == NULL)
+				end = p + strlen(p);
+		} else {
+			return;
+		}
+		if (end == NULL)
+			return;
+		for (v = p + 2; v < end && (*v == ' ' || *v == '\t'); v++)
+			;
+		if (strncmp(v, "shard:", 6) == 0 || strncmp(v, "sharding_key:", 13) == 0) {
+			bool is_key = v[5] != ':';
+			char *dst = is_key ? key : shard;
+			size_t cap = is_key ? klen : slen;
+			v += is_key ? 13 : 6;
+			while (v < end && (*v == ' ' || *v == '\t' || *v == '\'' || *v == '"'))
+				v++;
+			for (n = 0; v + n < end && n + 1 < cap && v[n] != ' ' && v[n] != '\t' && v[n] != '*' &&
+			            v[n] != '\'' && v[n] != '"' && v[n] != '\n';
+			     n++)
+				dst[n] = v[n];
+			dst[n] = '\0';
+		}
+		p = *end == '\n' ? end + 1 : end + (p[0] == '/' ? 2 : 0);
+		if (*end == '\0')
+			return;
+	}
+}
+
+/* A leading comment hint overrides the analysis. */
+static bool route_hint(sg_router_t *r, const char *hint_shard, const char *hint_key, router_decision_t *d)
+{
+	char why[256];
+	int idx;
+
+	if (hint_shard != NULL && hint_shard[0] != '\0') {
+		idx = config_shard_index(r->cfg, hint_shard);
+		if (idx < 0) {
+			snprintf(d->sqlstate, sizeof(d->sqlstate), "22023");
+			snprintf(d->error, sizeof(d->error), "unknown shard \"%.64s\" in /* shard: */ hint", hint_shard);
+			return true;
+		}
+		snprintf(why, sizeof(why), "hint shard: %s", hint_shard);
+	} else if (hint_key != NULL && hint_key[0] != '\0') {
+		idx = route_hint_key(r->map, hint_key, why, sizeof(why));
+		if (idx < 0) {
+			snprintf(d->sqlstate, sizeof(d->sqlstate), "22023");
+			snprintf(d->error, sizeof(d->error),
+			         "sharding_key hint \"%.64s\" cannot be used: no hash-sharded table is configured",
+			         hint_key);
+			return true;
+		}
+	} else {
+		return false;
+	}
+	d->hinted = true;
+	d->shards = UINT64_C(1) << idx;
+	decision_reason_add(d, why);
+	return true;
+}
+
+/* A statement that names no table can run on any shard. */
+static bool stmt_anywhere(const sql_stmt_t *st)
+{
+	if (st->nrefs > 0 || st->touches_unsharded)
+		return false;
+	switch (st->kind) {
+	case SQLK_SELECT:
+	case SQLK_OTHER:
+	case SQLK_BEGIN:
+	case SQLK_COMMIT:
+	case SQLK_ROLLBACK:
+	case SQLK_SAVEPOINT:
+	case SQLK_SET:
+	case SQLK_EXPLAIN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
+                             const char *hint_shard, const char *hint_key, router_decision_t *d)
+{
+	const sql_analysis_t *a = &p->a;
+	route_result_t rr;
+	size_t i;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->shard = -1;
+	d->nstmts = a->nstmts;
+	d->kind = a->nstmts > 0 ? a->stmts[0].kind : SQLK_OTHER;
+	if (p->too_complex) {
+		snprintf(d->sqlstate, sizeof(d->sqlstate), "54001");
+		snprintf(d->error, sizeof(d->error), "statement is nested too deeply for shardgate to route: %.190s",
+		         a->error);
+		return 0;
+	}
+	if (p->parse_failed || a->nstmts == 0) {
+		d->shards = UINT64_C(1) << router_default_shard(r->cfg);
+		decision_reason_add(d, p->parse_failed ? "not parsable: default shard reports the error"
+		                                       : "empty query: default shard");
+		goto done;
+	}
+	if (d->kind == SQLK_SET_SHARD && a->nstmts == 1) {
+		snprintf(d->set_shard, sizeof(d->set_shard), "%s", a->stmts[0].shard_name ? a->stmts[0].shard_name : "");
+		return 0;
+	}
+	if (route_hint(r, hint_shard, hint_key, d))
+		goto done;
+	d->anywhere = true;
+	for (i = 0; i < a->nstmts; i++) {
+		if (stmt_anywhere(&a->stmts[i]))
+			continue;
+		d->anywhere = false;
+		rc = route_statement(r->map, &a->stmts[i], params, now_us, &rr);
+		if (rc != 0)
+			return rc;
+		if (rr.sqlstate[0] != '\0') {
+			memcpy(d->sqlstate, rr.sqlstate, sizeof(d->sqlstate));
+			snprintf(d->error, sizeof(d->error), "%s", rr.error);
+			decision_reason_add(d, rr.reason);
+			return 0;
+		}
+		d->shards |= rr.shards;
+		d->write_all |= rr.write_all;
+		decision_reason_add(d, rr.reason);
+	}
+	if (d->shards == 0) {
+		/* Nothing named a table, or provably no rows: any shard answers;
+		 * the default one does. */
+		d->shards = UINT64_C(1) << router_default_shard(r->cfg);
+		if (d->anywhere)
+			decision_reason_add(d, "no table: any shard (default)");
+	}
+done:
+	d->shard = shard_single(d->shards);
+	return 0;
+}
+
+int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
+                      router_decision_t *d)
+{
+	return route_plan_hinted(r, p, params, now_us, p->a.hint_shard, p->a.hint_key, d);
+}
+
+/* Literal values of a shape become text parameters $base+1.. */
+static int shape_params(const sql_shape_t *s, route_params_t *p, const uint8_t ***vals, int32_t **lens,
+                        int16_t **fmts)
+{
+	int n = s->base + (int)s->nlits;
+	size_t i;
+
+	*vals = calloc((size_t)n + 1, sizeof(**vals));
+	*lens = calloc((size_t)n + 1, sizeof(**lens));
+	*fmts = calloc((size_t)n + 1, sizeof(**fmts));
+	if (*vals == NULL || *lens == NULL || *fmts == NULL)
+		return SG_ENOMEM;
+	for (i = 0; i < (size_t)n; i++)
+		(*lens)[i] = -1;
+	for (i = 0; i < s->nlits; i++) {
+		int k = s->lits[i].param - 1;
+		if (k < 0 || k >= n)
+			continue;
+		(*vals)[k] = (const uint8_t *)s->lits[i].value;
+		(*lens)[k] = (int32_t)strlen(s->lits[i].value);
+	}
+	p->n = n;
+	p->values = *vals;
+	p->lens = *lens;
+	p->formats = *fmts;
+	p->types = NULL;
+	return 0;
+}
+
+/* Bind parameters first ($1..$base), then the text's literals. */
+static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_params_t *p, const uint8_t ***vals,
+                        int32_t **lens, int16_t **fmts)
+{
+	int i, rc;
+
+	rc = shape_params(s, p, vals, lens, fmts);
+	if (rc != 0 || bind == NULL)
+		return rc;
+	for (i = 0; i < bind->n && i < s->base; i++) {
+		(*vals)[i] = bind->values[i];
+		(*lens)[i] = bind->lens[i];
+		(*fmts)[i] = bind->formats[i];
+	}
+	p->types = NULL;
+	return 0;
+}
+
+int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *params, int64_t now_us,
+                       router_decision_t *d)
+{
+	const uint8_t **vals = NULL;
+	int32_t *lens = NULL;
+	int16_t *fmts = NULL;
+	char hint_shard[64], hint_key[128];
+	route_params_t merged;
+	sql_shape_t shape;
+	sg_plan_t *plan;
+	int rc;
+
+	hint_scan(sql, hint_shard, sizeof(hint_shard), hint_key, sizeof(hint_key));
+	rc = sql_shape_of(sql, &shape);
+	if (rc != 0)
+		return rc;
+	plan = sql_plan_cache_get(r->plans, &shape);
+	if (plan == NULL) {
+		plan = router_plan_text(r, shape.norm);
+		if (plan == NULL || (plan->parse_failed && shape.nlits > 0)) {
+			router_plan_free(plan);
+			r->uncacheable++;
+			plan = router_plan_text(r, sql);
+			rc = plan == NULL ? SG_ENOMEM
+			                  : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key, d);
+			router_plan_free(plan);
+			goto out;
+		}
+		rc = sql_plan_cache_put(r->plans, &shape, plan);
+		if (rc != 0)
+			goto out;
+	}
+	rc = merge_params(&shape, params, &merged, &vals, &lens, &fmts);
+	if (rc == 0)
+		rc = route_plan_hinted(r, plan, &merged, now_us, hint_shard, hint_key, d);
+out:
+	free(vals);
+	free(lens);
+	free(fmts);
+	sql_shape_free(&shape);
+	return rc;
+}
+
+int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, router_decision_t *d)
+{
+	const uint8_t **vals = NULL;
+	int32_t *lens = NULL;
+	int16_t *fmts = NULL;
+	route_params_t params;
+	char hint_shard[64], hint_key[128];
+	sql_shape_t shape;
+	sg_plan_t *plan;
+	int rc;
+
+	hint_scan(sql, hint_shard, sizeof(hint_shard), hint_key, sizeof(hint_key));
+	rc = sql_shape_of(sql, &shape);
+	if (rc != 0)
+		return rc;
+	plan = sql_plan_cache_get(r->plans, &shape);
+	if (plan == NULL) {
+		plan = router_plan_text(r, shape.norm);
+		if (plan == NULL) {
+			rc = SG_ENOMEM;
+			goto out;
+		}
+		if (plan->parse_failed && shape.nlits > 0) {
+			/* Normalising broke it (or it was broken): analyse as written,
+			 * uncached: its literals are part of the plan. */
+			router_plan_free(plan);
+			r->uncacheable++;
+			plan = router_plan_text(r, sql);
+			if (plan == NULL) {
+				rc = SG_ENOMEM;
+				goto out;
+			}
+			rc = route_plan_hinted(r, plan, NULL, now_us, hint_shard, hint_key, d);
+			router_plan_free(plan);
+			goto out;
+		}
+		rc = sql_plan_cache_put(r->plans, &shape, plan);
+		if (rc != 0)
+			goto out;
+	}
+	rc = shape_params(&shape, &params, &vals, &lens, &fmts);
+	if (rc == 0)
+		rc = route_plan_hinted(r, plan, &params, now_us, hint_shard, hint_key, d);
+out:
+	free(vals);
+	free(lens);
+	free(fmts);
+	sql_shape_free(&shape);
+	return rc;
 }

@@ -1,11 +1,80 @@
-/* router.h — where a statement goes. This first version knows only the
- * default shard; the routing issue adds hash, region and time tiers. */
+/* router.h — routing as the proxy uses it: the shard map, the table spec
+ * given to the analyzer, and the plan cache, bundled per configuration.
+ *
+ * A simple Query goes through the shape pass (sql/shape.h): queries that
+ * differ only in literals share one analysed plan, so libpg_query runs
+ * once per shape, not once per query. Prepared statements are analysed
+ * once at Parse (router_plan_text) and routed at each Bind.
+ *
+ * An sg_router_t is built for one config and swapped on reload; clients
+ * in flight keep a reference to the one they started with. */
 #ifndef SG_ROUTER_H
 #define SG_ROUTER_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analyze.h"
 #include "config.h"
+#include "route.h"
+#include "shape.h"
+#include "shardmap.h"
+
+#define ROUTER_PLAN_CACHE_SIZE 4096
+
+/* An analysed statement text. `parse_failed`: libpg_query rejected it;
+ * it goes to the default shard and PostgreSQL reports the error. */
+typedef struct sg_plan {
+	sql_analysis_t a;
+	bool parse_failed;
+	bool too_complex; /* nested too deeply to analyse safely: refused (54001) */
+} sg_plan_t;
+
+typedef struct sg_router {
+	int refs;
+	config_t *cfg; /* one reference */
+	sg_shardmap_t *map;
+	sql_table_spec_t *spec; /* cfg->ntables entries, same order */
+	size_t nspec;
+	sql_plan_cache_t *plans;
+	uint64_t analyzed;    /* libpg_query runs */
+	uint64_t uncacheable; /* shapes that had to be analysed as written */
+} sg_router_t;
+
+/* What the proxy needs to know about one message's statement(s). */
+typedef struct router_decision {
+	sql_kind_t kind;    /* of the first statement */
+	size_t nstmts;
+	uint64_t shards;    /* every shard the statement(s) need */
+	int shard;          /* the single shard, or -1 when it needs several or none */
+	bool write_all;
+	bool anywhere;      /* no table at all (SELECT 1, SET, BEGIN): any shard can answer */
+	bool hinted;        /* a comment hint decided */
+	char set_shard[64]; /* SQLK_SET_SHARD: the name ("" for RESET) */
+	char sqlstate[6];   /* non-empty: answer with this error */
+	char error[256];
+	char reason[512];
+} router_decision_t;
+
+int router_new(config_t *cfg, int64_t now_us, sg_router_t **out, char *err, size_t errlen);
+sg_router_t *router_ref(sg_router_t *r);
+void router_unref(sg_router_t *r);
 
 /* Index into cfg->shards of the default shard. */
 int router_default_shard(const config_t *cfg);
+/* Routes a simple Query's text. 0 or SG_ENOMEM. */
+int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, router_decision_t *d);
+/* Analyses a statement text (a Parse). NULL on ENOMEM; free with router_plan_free. */
+sg_plan_t *router_plan_text(sg_router_t *r, const char *sql);
+/* Routes a Parse'd text with its Bind parameters, through the plan cache
+ * (the text's own literals become extra parameters). */
+int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *params, int64_t now_us,
+                       router_decision_t *d);
+void router_plan_free(void *plan);
+/* Routes an analysed plan with its Bind parameters (params may be NULL). */
+int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
+                      router_decision_t *d);
+/* Wall-clock microseconds since 1970 (routing time). */
+int64_t router_now_us(void);
 
 #endif

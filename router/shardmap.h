@@ -40,9 +40,10 @@ typedef struct sm_table {
 
 typedef struct sg_shardmap {
 	int refs;
-	config_t *cfg;        /* one reference */
+	config_t *cfg; /* one reference */
 	uint32_t nslots;
 	uint16_t *slot_shard; /* nslots entries: shard index */
+	uint64_t slot_shards; /* bitmap of the shards owning at least one slot */
 	sm_table_t *tables;   /* cfg->ntables entries, same order */
 	int default_shard;
 } sg_shardmap_t;

@@ -9,6 +9,10 @@
 # background on 127.0.0.1:6432 (another free port if 6432 is taken). A demo that is already running is stopped
 # first. Stop everything with `make demo-stop` (scripts/demo-stop.sh).
 #
+# It then loads a few thousand rows through shardgate (orders by hash of
+# user_id, regional_metrics by region, metrics by age) and shows, for the
+# queries an analytics dashboard makes, which shard answered and why.
+#
 # Environment: APP_PASSWORD (the demo client's password, default "app"),
 # PG_PASSWORD (the clusters' postgres password, default "pgpass"),
 # SHARDGATE_BIN (default build/shardgate).
@@ -105,7 +109,7 @@ EOF
     cat <<EOF
 default_shard: americas
 tables:
-  orders:           { shard_by: hash, column: user_id }
+  orders:           { shard_by: hash, column: user_id, type: integer }
   regional_metrics: { shard_by: region, column: region, default_shard: americas,
                       regions: { americas: [US, CA, MX, BR], europe: [UK, DE, FR, ES], asia: [JP, SG, AU, IN] } }
   metrics:          { shard_by: time, column: created_at,
@@ -154,6 +158,94 @@ through_shardgate() {
     "host=127.0.0.1 port=$LISTEN_PORT dbname=$APP_DB user=$APP_USER sslmode=disable" "$@"
 }
 
+# The demo's rows, as single-row INSERTs in one psql session through
+# shardgate: each statement is routed on its own (autocommit), so every
+# row lands on the shard that owns it.
+#   orders            3000 rows for users 1..997 (about 3 orders each)
+#   regional_metrics  "sales" and "visits" for the 12 listed countries
+#   metrics           "cpu" and "revenue" rows written now and 3, 10 and
+#                     40 days ago (the 40-day-old ones are a backfill)
+demo_rows_sql() {
+  awk -v q="'" 'BEGIN {
+    for (i = 0; i < 3000; i++)
+      printf "INSERT INTO orders (user_id, amount) VALUES (%d, %d.%02d);\n",
+        1 + (i * 7919) % 997, 1 + (i * 37) % 500, (i * 13) % 100
+    n = split("US CA MX BR UK DE FR ES JP SG AU IN", regions, " ")
+    for (r = 1; r <= n; r++)
+      for (i = 0; i < 40; i++) {
+        printf "INSERT INTO regional_metrics (region, metric, value) VALUES (%s, %ssales%s, %d.5);\n",
+          q regions[r] q, q, q, 10 + (i * 17 + r * 5) % 90
+        printf "INSERT INTO regional_metrics (region, metric, value) VALUES (%s, %svisits%s, %d);\n",
+          q regions[r] q, q, q, 100 + (i * 31 + r) % 900
+      }
+    split("0 3 10 40", ages, " ")
+    for (a = 1; a <= 4; a++)
+      for (i = 0; i < 250; i++)
+        printf "INSERT INTO metrics (name, value, created_at) VALUES (%s, %d, now() - interval %s%d days %d minutes%s);\n",
+          q (i % 2 ? "revenue" : "cpu") q, (i * 7) % 100, q, ages[a], (i * 2) % 600, q
+  }'
+}
+
+load_rows() {
+  local t0 t1
+  say ""
+  say "loading 3000 orders, 960 regional_metrics and 1000 metrics rows through shardgate"
+  t0=$(date +%s.%N)
+  demo_rows_sql | through_shardgate -q -f - >/dev/null || die "loading rows through shardgate failed"
+  t1=$(date +%s.%N)
+  say "  $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "4960 single-row INSERTs in %.1f s", b - a }')"
+}
+
+# Counted on each shard directly, bypassing shardgate.
+show_distribution() {
+  local s counts
+  say ""
+  say "Rows per shard, counted directly on each PostgreSQL server:"
+  printf '  %-9s %8s %17s %8s\n' shard orders regional_metrics metrics
+  for s in "${SHARDS[@]}"; do
+    counts=$(pg_local_psql "$s" "${PORT[$s]}" "$DEMO_DIR" -At -F ' ' -c \
+      "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM regional_metrics),
+              (SELECT count(*) FROM metrics)") || die "counting rows on $s failed"
+    # shellcheck disable=SC2086 # three numbers, split on purpose
+    printf '  %-9s %8s %17s %8s\n' "$s" $counts
+  done
+}
+
+through_admin() {
+  psql -X -v ON_ERROR_STOP=1 -h "$DEMO_DIR/admin" -p "$ADMIN_PORT" -d admin "$@"
+}
+
+shard_of_port() {
+  local s
+  for s in "${SHARDS[@]}"; do
+    if [[ ${PORT[$s]} == "$1" ]]; then
+      echo "$s"
+      return 0
+    fi
+  done
+  echo "unknown (port $1)"
+}
+
+# Runs one dashboard query through shardgate and shows its result, the
+# shard that answered (the query's last column is inet_server_port()) and
+# what the admin console's ROUTE says about it.
+dashboard_query() {
+  local title=$1 sql=$2 port route kind shards error reason
+  say ""
+  say "== $title"
+  say "   $sql"
+  if ! through_shardgate -c "$sql" | sed 's/^/   /'; then
+    die "query through shardgate failed"
+  fi
+  port=$(through_shardgate -At -F '|' -c "$sql" | awk -F '|' 'NR == 1 { print $NF }')
+  # A separator that is not whitespace, so that an empty (NULL) error
+  # column is kept as an empty field by read.
+  route=$(through_admin -At -F $'\x1f' -c "ROUTE $sql") || die "ROUTE in the admin console failed"
+  IFS=$'\x1f' read -r kind shards _ error reason <<<"$route"
+  say "   answered by: $(shard_of_port "$port") (port $port)"
+  say "   ROUTE: $kind -> $shards${error:+ (error: $error)}; $reason"
+}
+
 show_queries() {
   local s
   say ""
@@ -161,18 +253,26 @@ show_queries() {
   for s in "${SHARDS[@]}"; do
     say "  $s: ${PORT[$s]}"
   done
+  load_rows
+  show_distribution
   say ""
-  say "Queries through shardgate (inet_server_port() tells which shard answered):"
-  through_shardgate -c "SELECT inet_server_port() AS shard_port, current_database(), current_user" ||
-    die "query through shardgate failed"
-  through_shardgate -c "INSERT INTO orders (user_id, amount) VALUES (42, 19.99), (7, 5.00)
-                        RETURNING id, user_id, amount, inet_server_port() AS shard_port" ||
-    die "insert through shardgate failed"
-  through_shardgate -c "SELECT code, name, region FROM countries ORDER BY region, code LIMIT 6" ||
-    die "query through shardgate failed"
-  say "Note: this version of shardgate does not route yet. Every query, whatever"
-  say "table it names, runs on the default shard (americas, port ${PORT[americas]}); the"
-  say "tables section of $DEMO_DIR/shardgate.yaml is loaded and validated only."
+  say "Dashboard queries through shardgate:"
+  dashboard_query "one user's orders (orders: hash of user_id over 1024 slots)" \
+    "SELECT user_id, count(*) AS orders, sum(amount) AS total, inet_server_port() AS shard_port FROM orders WHERE user_id = 42 GROUP BY user_id"
+  dashboard_query "one region's sales (regional_metrics: DE is listed for europe)" \
+    "SELECT region, count(*) AS points, sum(value) AS sales, inet_server_port() AS shard_port FROM regional_metrics WHERE region = 'DE' AND metric = 'sales' GROUP BY region"
+  dashboard_query "the last 7 days of metrics (metrics: tier current)" \
+    "SELECT name, count(*) AS points, round(avg(value)::numeric, 1) AS avg, inet_server_port() AS shard_port FROM metrics WHERE created_at > now() - interval '7 days' GROUP BY name ORDER BY name"
+  dashboard_query "a backfilled 40-day-old metric (metrics: tier archive)" \
+    "SELECT name, count(*) AS points, sum(value) AS total, inet_server_port() AS shard_port FROM metrics WHERE name = 'revenue' AND created_at BETWEEN now() - interval '41 days' AND now() - interval '39 days' GROUP BY name"
+  dashboard_query "a reference table (countries: replicated, read on the default shard)" \
+    "SELECT code, name, inet_server_port() AS shard_port FROM countries WHERE code = 'JP'"
+  say ""
+  say "Not yet: totals across shards. A statement that needs several shards (no"
+  say "sharding key, an IN list or a time range spanning shards, a write to every"
+  say "shard) is refused with SQLSTATE 0A000 until scatter-gather is implemented:"
+  say "   SELECT sum(amount) FROM orders"
+  through_shardgate -c "SELECT sum(amount) FROM orders" 2>&1 | sed 's/^/   /' || true
 }
 
 show_usage() {

@@ -4,7 +4,10 @@
  * whitespace, drops comments, and replaces each literal that may stand
  * where a parameter could (after an operator, '(' or ',', IN lists,
  * VALUES rows, LIMIT/OFFSET numbers) with a parameter $<base+k>, where
- * base is the highest $n already in the text. A literal right after an
+ * base is the highest $n already in the text. A unary sign goes with its
+ * number, as in PostgreSQL's grammar: `a = -5` becomes `a = $1` with
+ * value "-5" (the literal's span covers the sign; `+5` gives "5"), while
+ * a binary minus (`a - 5`) stays an operator. A literal right after an
  * identifier or keyword (interval '3 days', date '2026-01-01', LIKE
  * 'x%') is kept verbatim: replacing it would change the grammar. Queries
  * whose text differs only in replaced literals get the same `norm` text,
@@ -22,7 +25,7 @@
 #include <stdint.h>
 
 typedef struct sql_lit {
-	int start, len;   /* the literal's bytes in the original text (quotes included) */
+	int start, len;   /* the literal's bytes in the original text (quotes, sign included) */
 	bool is_string;   /* '...' or E'...' (value is unescaped into `value`) */
 	char *value;      /* owned, NUL-terminated: the literal's value as text */
 	int param;        /* the $n it became in norm */

@@ -53,7 +53,7 @@ show_logs() {
     log "---- tail of shardgate.log ----"
     tail -n 200 "$SG_BASEDIR/shardgate.log" >&2 || true
   fi
-  for f in "$SG_BASEDIR"/pg1.log "$SG_BASEDIR"/pg2.log; do
+  for f in "$SG_BASEDIR"/pg1.log "$SG_BASEDIR"/pg2.log "$SG_BASEDIR"/pg3.log; do
     [ -f "$f" ] || continue
     log "---- tail of $(basename "$f") ----"
     tail -n 40 "$f" >&2 || true
@@ -125,13 +125,24 @@ wait_for_port() {
 }
 
 # ---- PostgreSQL ----
+# A test that needs a third cluster (e.g. three shards) says so in
+# tests/integration/NAME.clusters ("3"); pg3 uses scram-sha-256.
+CLUSTERS=$(cat "$HERE/$NAME.clusters" 2>/dev/null || echo 2)
 PG1_PORT=$(pg_local_free_port "$SG_BASEDIR")
 PG2_PORT=$(pg_local_free_port "$SG_BASEDIR")
+PG3_PORT=
 pg_local_start pg1 "$PG1_PORT" "$SG_BASEDIR" scram-sha-256
 pg_local_start pg2 "$PG2_PORT" "$SG_BASEDIR" md5
+if [ "$CLUSTERS" -ge 3 ]; then
+  PG3_PORT=$(pg_local_free_port "$SG_BASEDIR")
+  pg_local_start pg3 "$PG3_PORT" "$SG_BASEDIR" scram-sha-256
+fi
 if [ -f "$SETUP_SQL" ]; then
   pg_local_psql pg1 "$PG1_PORT" "$SG_BASEDIR" -q -f "$SETUP_SQL" >/dev/null
   pg_local_psql pg2 "$PG2_PORT" "$SG_BASEDIR" -q -f "$SETUP_SQL" >/dev/null
+  if [ -n "$PG3_PORT" ]; then
+    pg_local_psql pg3 "$PG3_PORT" "$SG_BASEDIR" -q -f "$SETUP_SQL" >/dev/null
+  fi
 fi
 
 # ---- shardgate ----
@@ -159,7 +170,8 @@ else
     exit 1
   }
   SG_PORT=$(pg_local_free_port "$SG_BASEDIR")
-  render_config "$SG_CONFIG" PG1_PORT="$PG1_PORT" PG2_PORT="$PG2_PORT" PG_PASSWORD="$PG_PASSWORD" \
+  render_config "$SG_CONFIG" PG1_PORT="$PG1_PORT" PG2_PORT="$PG2_PORT" PG3_PORT="$PG3_PORT" \
+    PG_PASSWORD="$PG_PASSWORD" \
     SG_PORT="$SG_PORT" ADMIN_DIR="$SG_ADMIN_DIR" ADMIN_PORT="$SG_ADMIN_PORT" STATE_DIR="$STATE_DIR" \
     APP_PASSWORD="$APP_PASSWORD"
   "$SHARDGATE" -c "$SG_CONFIG" 2>"$SG_BASEDIR/shardgate.log" &
@@ -170,7 +182,7 @@ fi
 
 export SG_HOST=127.0.0.1 SG_PORT SG_ADMIN_DIR SG_ADMIN_PORT SG_CONFIG SG_USER SG_PASSWORD SG_BASEDIR
 export SG_PID=$SG_TARGET_PID SG_DB=shardgate SG_DIRECT=$DIRECT
-export PG_HOST=127.0.0.1 PG1_PORT PG2_PORT PG_USER=postgres PG_PASSWORD PG_DB=shardgate
+export PG_HOST=127.0.0.1 PG1_PORT PG2_PORT PG3_PORT PG_USER=postgres PG_PASSWORD PG_DB=shardgate
 
 # ---- the test ----
 # In the background so that a signal to run.sh is handled (by cleanup)

@@ -41,7 +41,7 @@ static const char full_yaml[] =
         "port: 5503, role: primary } ] }\n"
         "default_shard: americas\n"
         "tables:\n"
-        "  orders:           { shard_by: hash, column: user_id }\n"
+        "  orders:           { shard_by: hash, column: user_id, type: integer }\n"
         "  regional_metrics: { shard_by: region, column: region, default_shard: americas,\n"
         "                      regions: { americas: [US, CA, MX, BR], europe: [UK, DE, FR, ES], asia: [JP, "
         "SG, "
@@ -111,6 +111,7 @@ static void assert_full_tables(const config_t *c)
 	assert_string_equal(t->name, "orders");
 	assert_int_equal(t->by, SHARD_BY_HASH);
 	assert_string_equal(t->column, "user_id");
+	assert_int_equal(t->key_type, KEY_TYPE_INTEGER);
 	assert_null(t->default_shard);
 	assert_int_equal(t->nregions, 0);
 	assert_int_equal(t->ntiers, 0);
@@ -313,9 +314,32 @@ static void test_defaults_minimal(void **state)
 	            "tables: { t: { shard_by: hash, column: c, regions: , tiers: ~ } }\n");
 	assert_int_equal(c->ntables, 1);
 	assert_int_equal(c->tables[0].nregions, 0);
+	assert_int_equal(c->tables[0].key_type, KEY_TYPE_INTEGER);
 	assert_defaults(c);
 	assert_int_equal(c->auth.method, AUTH_TRUST);
 	assert_int_equal(c->auth.nusers, 0);
+	config_unref(c);
+}
+
+/* tables.<t>.type picks the PostgreSQL hash of a hash table's key. */
+static void test_key_types(void **state)
+{
+	config_t *c = load_ok("auth: { method: trust }\n"
+	                      "shards: [ { name: s, database: d, hosts: [ { host: h, port: 1 } ] } ]\n"
+	                      "tables:\n"
+	                      "  a: { shard_by: hash, column: id }\n"
+	                      "  b: { shard_by: hash, column: id, type: integer }\n"
+	                      "  c: { shard_by: hash, column: name, type: text }\n"
+	                      "  d: { shard_by: hash, column: uid, type: uuid }\n"
+	                      "  e: { shard_by: replicated }\n");
+
+	assert_int_equal(c->ntables, 5);
+	assert_int_equal(c->tables[0].key_type, KEY_TYPE_INTEGER);
+	assert_int_equal(c->tables[1].key_type, KEY_TYPE_INTEGER);
+	assert_int_equal(c->tables[2].key_type, KEY_TYPE_TEXT);
+	assert_int_equal(c->tables[3].key_type, KEY_TYPE_UUID);
+	assert_string_equal(c->tables[3].column, "uid");
+	assert_int_equal(c->tables[4].by, SHARD_BY_REPLICATED);
 	config_unref(c);
 }
 
@@ -481,6 +505,17 @@ static const err_case_t error_cases[] = {
          "shard_by region needs at least one entry in regions"},
         {"time without tiers", BASE "tables:\n  t: { shard_by: time, column: c }\n", 6, 6,
          "shard_by time needs at least one tier"},
+        {"bad key type", BASE "tables:\n  t: { shard_by: hash, column: c, type: bigint }\n", 6, 41,
+         "tables.t.type must be one of integer, text, uuid, got 'bigint'"},
+        {"key type on a region table",
+         BASE "tables:\n  t: { shard_by: region, column: r, type: text, regions: { a: [US] } }\n", 6, 43,
+         "tables.t: type is only allowed with shard_by hash"},
+        {"key type on a replicated table", BASE "tables:\n  t: { shard_by: replicated, type: integer }\n", 6,
+         36, "tables.t: type is only allowed with shard_by hash"},
+        {"key type on a time table",
+         BASE "tables:\n  t:\n    shard_by: time\n    column: ts\n    type: uuid\n"
+              "    tiers: [ { name: x, shard: a } ]\n",
+         9, 11, "tables.t: type is only allowed with shard_by hash"},
         {"bad shard_by", BASE "tables:\n  t: { shard_by: range, column: c }\n", 6, 18,
          "shard_by must be one of hash, region, time, replicated, got 'range'"},
         {"table without shard_by", BASE "tables:\n  t: { column: c }\n", 6, 6,
@@ -759,12 +794,19 @@ static void test_example_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_full_example),     cmocka_unit_test(test_non_default_values),
-	        cmocka_unit_test(test_defaults_minimal), cmocka_unit_test(test_durations),
-	        cmocka_unit_test(test_errors),           cmocka_unit_test(test_deep_nesting),
-	        cmocka_unit_test(test_env_substitution), cmocka_unit_test(test_ref_unref),
-	        cmocka_unit_test(test_load_file),        cmocka_unit_test(test_load_string_edges),
-	        cmocka_unit_test(test_error_format),     cmocka_unit_test(test_names),
+	        cmocka_unit_test(test_full_example),
+	        cmocka_unit_test(test_non_default_values),
+	        cmocka_unit_test(test_defaults_minimal),
+	        cmocka_unit_test(test_key_types),
+	        cmocka_unit_test(test_durations),
+	        cmocka_unit_test(test_errors),
+	        cmocka_unit_test(test_deep_nesting),
+	        cmocka_unit_test(test_env_substitution),
+	        cmocka_unit_test(test_ref_unref),
+	        cmocka_unit_test(test_load_file),
+	        cmocka_unit_test(test_load_string_edges),
+	        cmocka_unit_test(test_error_format),
+	        cmocka_unit_test(test_names),
 	        cmocka_unit_test(test_example_file),
 	};
 

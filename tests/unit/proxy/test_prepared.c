@@ -18,14 +18,14 @@ static const uint8_t type_int4[4] = {0, 0, 0, 23};
 static const uint8_t type_text[4] = {0, 0, 0, 25};
 static const uint8_t type_unspecified[4] = {0, 0, 0, 0};
 
-static wire_parse_msg_t msg(const char *stmt, const char *query, int16_t nparams, const uint8_t *types)
+static wire_parse_msg_t msg(const char *stmt, const char *query, uint16_t nparams, const uint8_t *types)
 {
 	wire_parse_msg_t m = {.stmt = stmt, .query = query, .nparams = nparams, .param_types = types};
 
 	return m;
 }
 
-static sg_pstmt_t *intern(const char *query, int16_t nparams, const uint8_t *types)
+static sg_pstmt_t *intern(const char *query, uint16_t nparams, const uint8_t *types)
 {
 	wire_parse_msg_t m = msg("", query, nparams, types);
 	sg_pstmt_t *st = sg_pstmt_intern(&m);
@@ -255,6 +255,104 @@ static void test_unref_shared_bucket(void **state)
 	assert_int_equal(sg_pstmt_count(), 0);
 }
 
+/* ---- 65535 parameters (the most a Parse can declare) ---- */
+
+/* n distinct big-endian OIDs using all four bytes, exact-size heap block. */
+static uint8_t *oids_make(size_t n)
+{
+	uint8_t *t = malloc(n * 4);
+	uint32_t v;
+
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++) {
+		v = (uint32_t)i * 2654435761u + 1;
+		t[4 * i] = (uint8_t)(v >> 24);
+		t[4 * i + 1] = (uint8_t)(v >> 16);
+		t[4 * i + 2] = (uint8_t)(v >> 8);
+		t[4 * i + 3] = (uint8_t)v;
+	}
+	return t;
+}
+
+/* Writes a Parse and parses it back from b, as the relay sees it. */
+static wire_parse_msg_t parse_via_wire(wbuf_t *b, const char *stmt, const char *query, uint16_t n,
+                                       const uint8_t *types)
+{
+	wire_parse_msg_t m;
+	wire_frame_t f;
+
+	wbuf_reset(b);
+	assert_int_equal(wire_write_parse(b, stmt, query, n, types), 0);
+	assert_int_equal(wire_frame_read(b->data, b->len, 1u << 20, &f), 0);
+	assert_int_equal(wire_parse_parse(&f, &m), 0);
+	assert_int_equal(m.nparams, n);
+	return m;
+}
+
+static void test_intern_max_params(void **state)
+{
+	const char *q = "INSERT INTO t VALUES ($1, ..., $65535)";
+	uint8_t *oids = oids_make(65535), *oids2 = oids_make(65535);
+	wire_parse_msg_t m, m2;
+	sg_pstmt_t *a, *a2, *c, *d;
+	wbuf_t b, b2, out;
+
+	(void)state;
+	wbuf_init(&b);
+	wbuf_init(&b2);
+	wbuf_init(&out);
+	m = parse_via_wire(&b, "s1", q, 65535, oids);
+	a = sg_pstmt_intern(&m);
+	assert_non_null(a);
+	assert_int_equal(a->nparams, 65535);
+	assert_string_equal(a->query, q);
+	assert_ptr_not_equal(a->types, m.param_types);
+	assert_memory_equal(a->types, oids, (size_t)65535 * 4);
+	assert_gname_format(a);
+	/* FNV-1a over text, 0xff and all 262140 type bytes, then the
+	 * finaliser, computed independently. */
+	assert_string_equal(a->gname, "sg_ede8c23d78d2dc1f");
+
+	/* Another client, another buffer, same statement: shared. */
+	m2 = parse_via_wire(&b2, "other", q, 65535, oids2);
+	a2 = sg_pstmt_intern(&m2);
+	assert_ptr_equal(a2, a);
+	assert_int_equal(a->refs, 2);
+
+	/* Only the last of 65535 types differs; or only the count (32768,
+	 * which a signed 16-bit count would have read as negative). */
+	oids2[65535 * 4 - 1] ^= 1;
+	m2 = parse_via_wire(&b2, "other", q, 65535, oids2);
+	c = sg_pstmt_intern(&m2);
+	assert_ptr_not_equal(c, a);
+	assert_memory_equal(c->types, oids2, (size_t)65535 * 4);
+	m2 = parse_via_wire(&b2, "other", q, 32768, oids);
+	d = sg_pstmt_intern(&m2);
+	assert_ptr_not_equal(d, a);
+	assert_ptr_not_equal(d, c);
+	assert_int_equal(d->nparams, 32768);
+	assert_memory_equal(d->types, oids, (size_t)32768 * 4);
+	assert_int_equal(sg_pstmt_count(), 3);
+
+	/* The Parse injected on a backend that lacks it carries all 65535. */
+	m = parse_via_wire(&out, a->gname, a->query, a->nparams, a->types);
+	assert_string_equal(m.stmt, a->gname);
+	assert_string_equal(m.query, q);
+	assert_memory_equal(m.param_types, oids, (size_t)65535 * 4);
+	assert_int_equal(out.len, 5 + strlen(a->gname) + 1 + strlen(q) + 1 + 2 + (size_t)65535 * 4);
+
+	sg_pstmt_unref(a);
+	sg_pstmt_unref(a2);
+	sg_pstmt_unref(c);
+	sg_pstmt_unref(d);
+	assert_int_equal(sg_pstmt_count(), 0);
+	free(oids);
+	free(oids2);
+	wbuf_free(&b);
+	wbuf_free(&b2);
+	wbuf_free(&out);
+}
+
 /* ---- sg_pmap ---- */
 
 static void test_pmap_put_get_replace_del(void **state)
@@ -448,6 +546,7 @@ int main(void)
 	        cmocka_unit_test(test_gname_format),
 	        cmocka_unit_test(test_unref_frees_at_zero),
 	        cmocka_unit_test(test_unref_shared_bucket),
+	        cmocka_unit_test(test_intern_max_params),
 	        cmocka_unit_test(test_pmap_put_get_replace_del),
 	        cmocka_unit_test(test_pmap_replace_same_statement),
 	        cmocka_unit_test(test_pmap_grow_and_free),

@@ -52,17 +52,32 @@ static int p_parse(const wire_frame_t *f)
 	return wire_parse_parse(f, &m);
 }
 
+/* Also checks the one-pass reader agrees with the one-at-a-time one. */
 static int p_bind(const wire_frame_t *f)
 {
 	wire_bind_msg_t m;
-	const uint8_t *v;
-	int32_t len;
-	int16_t fmt;
+	const uint8_t *v, **vals;
+	int32_t len, *lens;
+	int16_t fmt, *fmts;
 	int rc = wire_bind_parse(f, &m);
 
-	for (int i = 0; rc == 0 && i < m.nparams; i++)
+	if (rc != 0)
+		return rc;
+	vals = calloc((size_t)m.nparams + 1, sizeof(*vals));
+	lens = calloc((size_t)m.nparams + 1, sizeof(*lens));
+	fmts = calloc((size_t)m.nparams + 1, sizeof(*fmts));
+	assert_true(vals && lens && fmts);
+	assert_int_equal(wire_bind_params_all(&m, vals, lens, fmts), 0);
+	for (int i = 0; i < m.nparams; i++) {
 		assert_int_equal(wire_bind_param(&m, i, &v, &len, &fmt), 0);
-	return rc;
+		assert_ptr_equal(vals[i], v);
+		assert_int_equal(lens[i], len);
+		assert_int_equal(fmts[i], fmt);
+	}
+	free(vals);
+	free(lens);
+	free(fmts);
+	return 0;
 }
 
 static int p_target(const wire_frame_t *f)
@@ -557,10 +572,12 @@ static void test_parse_msg(void **state)
 	assert_int_equal(wire_parse_parse(&f, &m), 0);
 	assert_string_equal(m.stmt, "");
 	assert_int_equal(m.nparams, 0);
-	assert_int_equal(wire_write_parse(&b, "", "x", -1, NULL), SG_ERANGE);
+	assert_int_equal(wire_write_parse(&b, "", "x", 0xffff, NULL), SG_ERANGE);
 	assert_int_equal(wire_write_parse(&b, "", "x", 1, NULL), SG_ERANGE);
 
+	/* counts the body does not hold (0xffff is 65535 types, not -1) */
 	assert_int_equal(PARSE_LIT(p_parse, 'P', "s\0q\0\xff\xff"), SG_EPROTO);
+	assert_int_equal(PARSE_LIT(p_parse, 'P', "s\0q\0\x80\0\0\0\0\0"), SG_EPROTO);
 	assert_int_equal(PARSE_LIT(p_parse, 'P', "s\0q\0\0\2\0\0\0\1"), SG_EPROTO);
 	assert_int_equal(PARSE_LIT(p_parse, 'P', "s\0q\0\0\0\0"), SG_EPROTO);
 	wbuf_free(&b);
@@ -654,7 +671,8 @@ static void test_bind_errors(void **state)
 	/* the minimal valid one, for reference */
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "\0\0\0\0\0\0\0\0"), 0);
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "p\0s\0\0\0\0\1\0\0\0\1x\0\0"), 0);
-	/* negative counts */
+	/* counts the body does not hold: 0xffff is 65535 and 0x8000 is 32768
+	 * (unsigned on the wire), not negative */
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "p\0s\0\xff\xff\0\0\0\0"), SG_EPROTO);
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "p\0s\0\0\0\xff\xff\0\0"), SG_EPROTO);
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "p\0s\0\0\0\0\0\xff\xff"), SG_EPROTO);
@@ -678,6 +696,218 @@ static void test_bind_errors(void **state)
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "p\0s"), SG_EPROTO);
 	assert_int_equal(PARSE_LIT(p_bind, 'B', "p"), SG_EPROTO);
 	assert_int_equal(PARSE_LIT(p_bind, 'Q', "\0\0\0\0\0\0\0\0"), SG_EPROTO);
+}
+
+/* ---- Parse/Bind counts are uint16: up to 65535 ---- */
+
+static void put_u16(wbuf_t *b, unsigned v)
+{
+	wbuf_put_u8(b, (uint8_t)(v >> 8));
+	wbuf_put_u8(b, (uint8_t)v);
+}
+
+/* n distinct OIDs using all four bytes (an odd multiplier is a bijection
+ * mod 2^32), big-endian, in an exact-size heap block. */
+static uint8_t *oids_make(size_t n)
+{
+	uint8_t *t = malloc(n * 4);
+	uint32_t v;
+
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++) {
+		v = (uint32_t)i * 2654435761u + 1;
+		t[4 * i] = (uint8_t)(v >> 24);
+		t[4 * i + 1] = (uint8_t)(v >> 16);
+		t[4 * i + 2] = (uint8_t)(v >> 8);
+		t[4 * i + 3] = (uint8_t)v;
+	}
+	return t;
+}
+
+static void test_parse_max_params(void **state)
+{
+	static const unsigned counts[] = {32767, 32768, 65535};
+	uint8_t *oids = oids_make(65536);
+	wire_parse_msg_t m;
+	wire_frame_t f;
+	wbuf_t b, b2;
+
+	wbuf_init(&b);
+	wbuf_init(&b2);
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		uint16_t n = (uint16_t)counts[k];
+
+		wbuf_reset(&b);
+		assert_int_equal(wire_write_parse(&b, "s", "q", n, oids), 0);
+		assert_int_equal(b.len, 5 + 2 + 2 + 2 + (size_t)counts[k] * 4);
+		assert_int_equal(b.data[9], counts[k] >> 8);
+		assert_int_equal(b.data[10], counts[k] & 0xff);
+		assert_memory_equal(b.data + 11, oids, (size_t)counts[k] * 4);
+		assert_int_equal(wire_frame_read(b.data, b.len, MAXLEN, &f), 0);
+		assert_int_equal(f.total_len, b.len);
+		assert_int_equal(wire_parse_parse(&f, &m), 0);
+		assert_string_equal(m.stmt, "s");
+		assert_string_equal(m.query, "q");
+		assert_int_equal(m.nparams, counts[k]);
+		assert_ptr_equal(m.param_types, f.body + 6);
+		assert_memory_equal(m.param_types, oids, (size_t)counts[k] * 4);
+		wbuf_reset(&b2);
+		assert_int_equal(wire_write_parse(&b2, m.stmt, m.query, m.nparams, m.param_types), 0);
+		assert_bytes(&b2, b.data, b.len);
+		/* a body one byte, or one whole type, short of its count */
+		assert_int_equal(parse_body(p_parse, 'P', f.body, f.body_len - 1), SG_EPROTO);
+		assert_int_equal(parse_body(p_parse, 'P', f.body, f.body_len - 4), SG_EPROTO);
+	}
+
+	/* 65536 cannot be declared: the field holds at most 65535, and a body
+	 * with 65536 types is malformed under 0xffff and under 0 (65536 mod
+	 * 2^16) alike. */
+	assert_int_equal(sizeof(m.nparams), 2);
+	m.nparams = UINT16_MAX;
+	assert_int_equal(m.nparams, 65535);
+	for (unsigned count = 0; count <= 0xffff; count += 0xffff) {
+		wbuf_reset(&b);
+		wbuf_put(&b, "s\0q\0", 4);
+		put_u16(&b, count);
+		wbuf_put(&b, oids, (size_t)65536 * 4);
+		assert_int_equal(wbuf_status(&b), 0);
+		assert_int_equal(parse_body(p_parse, 'P', b.data, b.len), SG_EPROTO);
+	}
+	free(oids);
+	wbuf_free(&b);
+	wbuf_free(&b2);
+}
+
+/* A Bind "p"/"s" with nformats format codes (i & 1 each, or one binary
+ * code for all), nparams declared of which `present` follow, and nres
+ * result formats ((i >> 1) & 1). Parameter i is NULL when i % 3 == 0,
+ * empty when i % 3 == 1, else the two bytes of i big-endian. */
+static void put_big_bind(wbuf_t *b, unsigned nformats, unsigned nparams, unsigned present, unsigned nres)
+{
+	size_t mark = wbuf_msg_begin(b, 'B');
+	unsigned i;
+
+	wbuf_put(b, "p\0s\0", 4);
+	put_u16(b, nformats);
+	for (i = 0; i < nformats; i++)
+		put_u16(b, nformats == 1 ? 1 : i & 1);
+	put_u16(b, nparams);
+	for (i = 0; i < present; i++) {
+		wbuf_put_i32(b, i % 3 == 0 ? -1 : i % 3 == 1 ? 0 : 2);
+		if (i % 3 == 2)
+			put_u16(b, i);
+	}
+	put_u16(b, nres);
+	for (i = 0; i < nres; i++)
+		put_u16(b, (i >> 1) & 1);
+	wbuf_msg_end(b, mark);
+	assert_int_equal(wbuf_status(b), 0);
+}
+
+static void assert_big_param(const wire_bind_msg_t *m, unsigned i, const uint8_t *v, int32_t len, int16_t fmt,
+                             int16_t want_fmt)
+{
+	assert_int_equal(fmt, want_fmt);
+	if (i % 3 == 0) {
+		assert_int_equal(len, -1);
+		assert_null(v);
+		return;
+	}
+	assert_int_equal(len, i % 3 == 1 ? 0 : 2);
+	assert_true(v >= m->params && v + len <= m->params + m->params_len);
+	if (len == 2)
+		assert_memory_equal(v, ((uint8_t[]){(uint8_t)(i >> 8), (uint8_t)i}), 2);
+}
+
+static void test_bind_max_params(void **state)
+{
+	const unsigned n = 65535;
+	static const unsigned spots[] = {0, 1, 2, 32767, 32768, 65533, 65534};
+	const uint8_t *v, **vals = calloc(n, sizeof(*vals));
+	int32_t len, *lens = calloc(n, sizeof(*lens));
+	int16_t fmt, *fmts = calloc(n, sizeof(*fmts));
+	wire_bind_msg_t m, m2;
+	size_t params_len = 0;
+	wire_frame_t f;
+	wbuf_t b, b2;
+	unsigned i;
+
+	assert_true(vals && lens && fmts);
+	wbuf_init(&b);
+	wbuf_init(&b2);
+	put_big_bind(&b, n, n, n, n);
+	assert_int_equal(wire_frame_read(b.data, b.len, MAXLEN, &f), 0);
+	assert_int_equal(f.total_len, b.len);
+	assert_int_equal(wire_bind_parse(&f, &m), 0);
+	assert_int_equal(m.nformats, 65535);
+	assert_int_equal(m.nparams, 65535);
+	assert_int_equal(m.nresult_formats, 65535);
+	assert_ptr_equal(m.rest, f.body + 4);
+	assert_int_equal(m.rest_len, f.body_len - 4);
+	assert_ptr_equal(m.formats, f.body + 6);
+	assert_ptr_equal(m.params, f.body + 6 + 2 * (size_t)n + 2);
+	for (i = 0; i < n; i++)
+		params_len += i % 3 == 2 ? 6 : 4;
+	assert_int_equal(m.params_len, params_len);
+	assert_ptr_equal(m.result_formats, m.params + params_len + 2);
+	assert_ptr_equal(m.result_formats + 2 * (size_t)n, f.body + f.body_len);
+	assert_memory_equal(m.result_formats + 2 * 65534, "\0\1", 2);
+
+	for (i = 0; i < sizeof(spots) / sizeof(spots[0]); i++) {
+		assert_int_equal(wire_bind_param(&m, (int)spots[i], &v, &len, &fmt), 0);
+		assert_big_param(&m, spots[i], v, len, fmt, (int16_t)(spots[i] & 1));
+	}
+	assert_int_equal(wire_bind_param(&m, 65535, &v, &len, &fmt), SG_ERANGE);
+	assert_int_equal(wire_bind_params_all(&m, vals, lens, fmts), 0);
+	for (i = 0; i < n; i++)
+		assert_big_param(&m, i, vals[i], lens[i], fmts[i], (int16_t)(i & 1));
+	assert_ptr_equal(vals[65534], m.params + params_len - 2);
+
+	/* relayed unchanged, and renamed */
+	assert_int_equal(wire_write_bind_renamed(&b2, m.portal, m.stmt, m.rest, m.rest_len), 0);
+	assert_bytes(&b2, b.data, b.len);
+	wbuf_reset(&b2);
+	assert_int_equal(wire_write_bind_renamed(&b2, "", "sg_0123456789abcdef", m.rest, m.rest_len), 0);
+	assert_int_equal(wire_frame_read(b2.data, b2.len, MAXLEN, &f), 0);
+	assert_int_equal(wire_bind_parse(&f, &m2), 0);
+	assert_string_equal(m2.stmt, "sg_0123456789abcdef");
+	assert_int_equal(m2.nformats, 65535);
+	assert_int_equal(m2.nparams, 65535);
+	assert_int_equal(m2.nresult_formats, 65535);
+	assert_int_equal(m2.params_len, params_len);
+
+	/* truncated: the last result format, then half of it */
+	assert_int_equal(wire_frame_read(b.data, b.len, MAXLEN, &f), 0);
+	assert_int_equal(parse_body(p_bind, 'B', f.body, f.body_len - 1), SG_EPROTO);
+	assert_int_equal(parse_body(p_bind, 'B', f.body, f.body_len - 2), SG_EPROTO);
+
+	/* one format code for all 65535 */
+	wbuf_reset(&b);
+	put_big_bind(&b, 1, n, n, 0);
+	assert_int_equal(wire_frame_read(b.data, b.len, MAXLEN, &f), 0);
+	assert_int_equal(wire_bind_parse(&f, &m), 0);
+	assert_int_equal(m.nformats, 1);
+	assert_int_equal(m.nparams, 65535);
+	assert_int_equal(m.nresult_formats, 0);
+	assert_int_equal(wire_bind_param(&m, 65534, &v, &len, &fmt), 0);
+	assert_big_param(&m, 65534, v, len, fmt, 1);
+
+	/* a parameter fewer than declared; format count off by one */
+	wbuf_reset(&b);
+	put_big_bind(&b, 0, n, n - 1, 0);
+	assert_int_equal(wire_frame_read(b.data, b.len, MAXLEN, &f), 0);
+	assert_int_equal(wire_bind_parse(&f, &m), SG_EPROTO);
+	assert_int_equal(m.nparams, 0);
+	wbuf_reset(&b);
+	put_big_bind(&b, n, n - 1, n - 1, 0);
+	assert_int_equal(wire_frame_read(b.data, b.len, MAXLEN, &f), 0);
+	assert_int_equal(wire_bind_parse(&f, &m), SG_EPROTO);
+
+	free(vals);
+	free(lens);
+	free(fmts);
+	wbuf_free(&b);
+	wbuf_free(&b2);
 }
 
 static void test_describe_close(void **state)
@@ -1228,6 +1458,8 @@ int main(void)
 	        cmocka_unit_test(test_bind),
 	        cmocka_unit_test(test_bind_per_param_formats),
 	        cmocka_unit_test(test_bind_errors),
+	        cmocka_unit_test(test_parse_max_params),
+	        cmocka_unit_test(test_bind_max_params),
 	        cmocka_unit_test(test_describe_close),
 	        cmocka_unit_test(test_execute_and_empty),
 	        cmocka_unit_test(test_password_sasl),

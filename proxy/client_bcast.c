@@ -1,0 +1,201 @@
+/* client_bcast.c — one statement run on several shards in turn: DDL and
+ * writes to replicated tables go to every shard. The shards run one
+ * after another (a failure stops the rest), the replies are collected
+ * rather than relayed, and the client sees one reply: the summed
+ * CommandComplete (one copy's count: the rows are the same everywhere), or
+ * the first error with the shard named. Only outside
+ * a transaction: inside one it would be a cross-shard transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "log.h"
+#include "proxy.h"
+#include "server.h"
+
+struct client_bcast {
+	char *sql;        /* owned copy of the statement */
+	uint64_t pending; /* shards still to run */
+	uint64_t applied; /* shards where it succeeded */
+	int current;
+	uint64_t rows;    /* the largest count any shard reported */
+	bool counted;   /* the tag carried a row count */
+	char verb[32];  /* CommandComplete verb, e.g. "CREATE TABLE", "INSERT" */
+	bool failed;
+	char sqlstate[6];
+	char msg[512];
+	int failed_shard;
+};
+
+static const char *bcast_shard_name(int i)
+{
+	return i >= 0 && (size_t)i < sg_px->cfg->nshards ? sg_px->cfg->shards[i].name : "?";
+}
+
+void client_bcast_free(sg_client_t *c)
+{
+	if (c->bcast == NULL)
+		return;
+	free(c->bcast->sql);
+	free(c->bcast);
+	c->bcast = NULL;
+}
+
+static void bcast_names(uint64_t set, char *buf, size_t n)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < 64 && len < n; i++)
+		if (set & (UINT64_C(1) << i))
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", bcast_shard_name(i));
+}
+
+static void bcast_finish(sg_client_t *c)
+{
+	struct client_bcast *b = c->bcast;
+	char tag[96], detail[300], applied[256];
+
+	if (b->failed) {
+		bcast_names(b->applied, applied, sizeof(applied));
+		snprintf(detail, sizeof(detail), "on shard %s%s%s%s", bcast_shard_name(b->failed_shard),
+		         b->applied ? "; already applied on " : "", applied,
+		         b->pending ? "; not run on the remaining shards" : "");
+		(void)wire_write_error(&c->out.pending, "ERROR", b->sqlstate, b->msg, detail);
+		log_client(c, LOG_INFO, "broadcast failed shard=%s sqlstate=%s", bcast_shard_name(b->failed_shard),
+		           b->sqlstate);
+	} else {
+		if (strcmp(b->verb, "INSERT") == 0)
+			snprintf(tag, sizeof(tag), "INSERT 0 %llu", (unsigned long long)b->rows);
+		else if (b->counted)
+			snprintf(tag, sizeof(tag), "%s %llu", b->verb, (unsigned long long)b->rows);
+		else
+			snprintf(tag, sizeof(tag), "%s", b->verb);
+		(void)wire_write_command_complete(&c->out.pending, tag);
+	}
+	(void)wire_write_ready(&c->out.pending, c->tx_status);
+	client_bcast_free(c);
+	client_set_state(c, CL_IDLE);
+	if (client_flush(c) == 0 && c->in.len > c->in_off)
+		client_process(c);
+}
+
+void client_bcast_fail(sg_client_t *c, const char *sqlstate, const char *msg)
+{
+	struct client_bcast *b = c->bcast;
+
+	if (!b->failed) {
+		b->failed = true;
+		b->failed_shard = b->current;
+		snprintf(b->sqlstate, sizeof(b->sqlstate), "%s", sqlstate);
+		snprintf(b->msg, sizeof(b->msg), "%s", msg);
+	}
+	if (c->server == NULL)
+		bcast_finish(c);
+}
+
+void client_bcast_send(sg_client_t *c)
+{
+	sg_server_t *s = c->server;
+
+	if (wire_write_query(&s->out.pending, c->bcast->sql) != 0) {
+		client_close(c, "out of memory");
+		return;
+	}
+	s->seg_sent++;
+	sg_px->stats.queries++;
+	if (server_flush(s) != 0)
+		server_close(s, "write failed"); /* reported back through client_server_died */
+}
+
+void client_bcast_next(sg_client_t *c)
+{
+	struct client_bcast *b = c->bcast;
+	sg_pool_t *pool;
+	sg_server_t *s;
+	int i;
+
+	if (b->failed || b->pending == 0) {
+		bcast_finish(c);
+		return;
+	}
+	for (i = 0; !(b->pending & (UINT64_C(1) << i)); i++)
+		;
+	b->pending &= ~(UINT64_C(1) << i);
+	b->current = i;
+	pool = sg_proxy_pool(sg_px, i);
+	if (pool == NULL) {
+		client_bcast_fail(c, "08006", "no pool for the shard");
+		return;
+	}
+	c->pool = pool;
+	s = sg_pool_checkout(pool, c);
+	if (s == NULL) {
+		client_set_state(c, CL_WAITING); /* client_server_ready resumes */
+		return;
+	}
+	c->server = s;
+	if (server_attach(s, c) != 0) {
+		client_close(c, "out of memory");
+		return;
+	}
+	client_set_state(c, CL_ACTIVE);
+	client_bcast_send(c);
+}
+
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards)
+{
+	struct client_bcast *b = calloc(1, sizeof(*b));
+
+	if (b == NULL || (b->sql = strdup(sql)) == NULL) {
+		free(b);
+		return SG_ENOMEM;
+	}
+	b->pending = shards;
+	b->current = -1;
+	b->failed_shard = -1;
+	c->bcast = b;
+	log_client(c, LOG_DEBUG, "broadcast to %d shards", __builtin_popcountll(shards));
+	client_bcast_next(c);
+	return ROUTE_LOCAL;
+}
+
+/* A reply from the shard running the statement now. */
+int client_bcast_reply(sg_client_t *c, const wire_frame_t *f)
+{
+	struct client_bcast *b = c->bcast;
+	const char *tag, *sp;
+	wire_error_t e;
+	size_t n;
+
+	switch (f->type) {
+	case 'C':
+		if (wire_command_complete_parse(f, &tag) != 0)
+			return SG_EPROTO;
+		sp = strrchr(tag, ' ');
+		if (sp != NULL && sp[1] >= '0' && sp[1] <= '9') {
+			uint64_t n_rows = strtoull(sp + 1, NULL, 10);
+			if (n_rows > b->rows)
+				b->rows = n_rows;
+			b->counted = true;
+			n = (size_t)(sp - tag);
+			if (strncmp(tag, "INSERT 0", 8) == 0)
+				n = 6;
+		} else {
+			n = strlen(tag);
+		}
+		snprintf(b->verb, sizeof(b->verb), "%.*s", (int)n, tag);
+		b->applied |= UINT64_C(1) << b->current;
+		return 0;
+	case 'E':
+		if (wire_error_parse(f, &e) == 0 && !b->failed) {
+			b->applied &= ~(UINT64_C(1) << b->current);
+			client_bcast_fail(c, e.sqlstate ? e.sqlstate : "XX000", e.message ? e.message : "error");
+		}
+		return 0;
+	default:
+		return 0; /* rows, notices, ReadyForQuery: bookkeeping is the server's */
+	}
+}

@@ -1,0 +1,352 @@
+/* client_route.c — which shard a client's next message goes to, and the
+ * transaction rules around it: BEGIN is held until the first statement
+ * that routes; the transaction then stays on that shard, and a statement
+ * that needs another shard fails with 0A000 (the backend transaction is
+ * failed with it, so nothing half-applied can be committed). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client.h"
+#include "log.h"
+#include "proxy.h"
+#include "router.h"
+#include "server.h"
+#include "sqltext.h"
+
+/* With one shard and nothing shardgate-specific in the text, routing has
+ * nothing to decide: skip the lexer entirely. */
+static bool route_trivial(const char *sql)
+{
+	const char *p = sql;
+
+	if (sg_px->cfg->nshards > 1)
+		return false;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if ((p[0] == '/' && p[1] == '*') || (p[0] == '-' && p[1] == '-'))
+		return false;
+	return strcasestr(p, "shardgate") == NULL;
+}
+
+static const char *shard_name(int idx)
+{
+	return idx >= 0 && (size_t)idx < sg_px->cfg->nshards ? sg_px->cfg->shards[idx].name : "?";
+}
+
+static int client_bound_shard(const sg_client_t *c)
+{
+	return c->server != NULL ? c->server->pool->shard_index : -1;
+}
+
+/* Answers a whole simple Query locally: CommandComplete (if tag) or an
+ * error, then ReadyForQuery. */
+static int route_answer(sg_client_t *c, const char *tag, const char *sqlstate, const char *msg)
+{
+	if (sqlstate != NULL)
+		client_send_error(c, "ERROR", sqlstate, "%s", msg);
+	else
+		(void)wire_write_command_complete(&c->out.pending, tag);
+	return wire_write_ready(&c->out.pending, c->tx_status) == 0 ? ROUTE_LOCAL : SG_ENOMEM;
+}
+
+/* SET shardgate.shard = 'x' / RESET shardgate.shard. */
+static int route_set_shard(sg_client_t *c, const router_decision_t *d)
+{
+	int idx;
+
+	if (d->set_shard[0] == '\0') {
+		c->forced_shard = -1;
+		return route_answer(c, "RESET", NULL, NULL);
+	}
+	idx = config_shard_index(sg_px->cfg, d->set_shard);
+	if (idx < 0)
+		return route_answer(c, NULL, "22023", "unknown shard for shardgate.shard");
+	c->forced_shard = idx;
+	log_client(c, LOG_DEBUG, "shardgate.shard set to %s", d->set_shard);
+	return route_answer(c, "SET", NULL, NULL);
+}
+
+/* The statement cannot run where the client's transaction lives. */
+static void route_mismatch_msg(const sg_client_t *c, const router_decision_t *d, char *msg, size_t n)
+{
+	int bound = client_bound_shard(c);
+
+	if (d->shard < 0)
+		snprintf(msg, n,
+		         "cross-shard statement: it needs several shards (%s) but the transaction is on shard %s",
+		         d->reason, shard_name(bound));
+	else
+		snprintf(msg, n, "cross-shard transaction: the transaction is on shard %s, this statement needs shard %s (%s)",
+		         shard_name(bound), shard_name(d->shard), d->reason);
+}
+
+int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple, int *target, char *msg,
+                        size_t msglen)
+{
+	int bound = client_bound_shard(c);
+	int want;
+
+	*target = -1;
+	if (d->sqlstate[0] != '\0') {
+		snprintf(msg, msglen, "%s", d->error);
+		return ROUTE_ERROR;
+	}
+	if (d->hinted)
+		want = d->shard;
+	else if (c->forced_shard >= 0)
+		want = c->forced_shard;
+	else if (d->anywhere)
+		want = bound >= 0 ? bound : d->shard;
+	else
+		want = d->shard;
+	if (bound >= 0) {
+		if (want == bound)
+			return ROUTE_FORWARD;
+		route_mismatch_msg(c, d, msg, msglen);
+		return ROUTE_MISMATCH;
+	}
+	if (want < 0 && d->write_all && simple && c->held_begin == NULL && c->pin_reason == NULL &&
+	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION)
+		return ROUTE_BCAST;
+	if (want < 0) {
+		snprintf(msg, msglen,
+		         "statement needs more than one shard (%s); cross-shard statements are not supported yet "
+		         "(add the sharding key, a /* shard: name */ hint, or SET shardgate.shard)",
+		         d->reason);
+		return ROUTE_ERROR;
+	}
+	(void)simple;
+	*target = want;
+	return ROUTE_FORWARD;
+}
+
+/* In transaction mode the client's prepared statements are not on the
+ * backend under their own names: DEALLOCATE of one is answered here. */
+static bool route_deallocate(sg_client_t *c, const char *sql)
+{
+	char name[128];
+
+	if (sg_px->cfg->pool.mode != POOL_MODE_TRANSACTION || !sql_parse_deallocate(sql, name, sizeof(name)) ||
+	    sg_pmap_get(&c->pstmts, name) == NULL)
+		return false;
+	sg_pmap_del(&c->pstmts, name);
+	return true;
+}
+
+int client_route_query(sg_client_t *c, const char *sql, int *target)
+{
+	router_decision_t d;
+	char msg[1024];
+	int rc;
+
+	*target = -1;
+	if (route_deallocate(c, sql))
+		return route_answer(c, "DEALLOCATE", NULL, NULL);
+	if (route_trivial(sql)) {
+		*target = c->server ? -1 : 0;
+		return ROUTE_FORWARD;
+	}
+	rc = router_route_query(sg_px->router, sql, router_now_us(), &d);
+	if (rc != 0)
+		return rc;
+	if (d.kind == SQLK_SET_SHARD && d.nstmts == 1)
+		return route_set_shard(c, &d);
+	if (c->server == NULL && d.nstmts == 1 && d.kind == SQLK_BEGIN && c->forced_shard < 0) {
+		/* Held until a statement says which shard the transaction is on. */
+		free(c->held_begin);
+		c->held_begin = strdup(sql);
+		if (c->held_begin == NULL)
+			return SG_ENOMEM;
+		c->tx_status = 'T';
+		return route_answer(c, "BEGIN", NULL, NULL);
+	}
+	if (c->server == NULL && c->held_begin != NULL && d.nstmts == 1 &&
+	    (d.kind == SQLK_COMMIT || d.kind == SQLK_ROLLBACK)) {
+		free(c->held_begin);
+		c->held_begin = NULL;
+		c->tx_status = 'I';
+		return route_answer(c, d.kind == SQLK_COMMIT ? "COMMIT" : "ROLLBACK", NULL, NULL);
+	}
+	if (d.kind == SQLK_DDL && sql_pin_reason(sql) != NULL) {
+		/* CREATE TEMP ...: session state, it belongs to the session's shard. */
+		d.anywhere = true;
+		d.write_all = false;
+		d.shard = router_default_shard(sg_px->cfg);
+		d.shards = UINT64_C(1) << d.shard;
+	}
+	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
+	if (rc == ROUTE_BCAST)
+		return client_bcast_start(c, sql, d.shards);
+	if (rc == ROUTE_ERROR && c->server == NULL)
+		return route_answer(c, NULL, d.sqlstate[0] ? d.sqlstate : "0A000", msg);
+	if (rc == ROUTE_ERROR || rc == ROUTE_MISMATCH) {
+		/* Fail it on the backend, so its transaction is failed too. */
+		return server_inject_error(c->server, d.sqlstate[0] ? d.sqlstate : "0A000", msg, true) == 0
+		               ? ROUTE_REPLACED
+		               : SG_ENOMEM;
+	}
+	if (*target >= 0)
+		log_client(c, LOG_DEBUG, "route shard=%s reason=\"%s\"", shard_name(*target), d.reason);
+	return rc;
+}
+
+/* ---- extended protocol ---- */
+
+/* Bind parameters as the router takes them. Arrays are owned by the
+ * caller's route_bind_params_t and freed with it. */
+typedef struct route_bind_params {
+	route_params_t p;
+	const uint8_t **vals;
+	int32_t *lens;
+	int16_t *fmts;
+	uint32_t *types;
+} route_bind_params_t;
+
+static void bind_params_free(route_bind_params_t *bp)
+{
+	free(bp->vals);
+	free(bp->lens);
+	free(bp->fmts);
+	free(bp->types);
+}
+
+static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, int16_t ntypes,
+                            const uint8_t *types)
+{
+	int n = m->nparams, i, rc;
+
+	memset(bp, 0, sizeof(*bp));
+	bp->vals = calloc((size_t)n + 1, sizeof(*bp->vals));
+	bp->lens = calloc((size_t)n + 1, sizeof(*bp->lens));
+	bp->fmts = calloc((size_t)n + 1, sizeof(*bp->fmts));
+	bp->types = calloc((size_t)n + 1, sizeof(*bp->types));
+	if (!bp->vals || !bp->lens || !bp->fmts || !bp->types)
+		return SG_ENOMEM;
+	for (i = 0; i < n; i++) {
+		rc = wire_bind_param(m, i, &bp->vals[i], &bp->lens[i], &bp->fmts[i]);
+		if (rc != 0)
+			return rc;
+		if (i < ntypes && types != NULL)
+			bp->types[i] = (uint32_t)types[4 * i] << 24 | (uint32_t)types[4 * i + 1] << 16 |
+			               (uint32_t)types[4 * i + 2] << 8 | types[4 * i + 3];
+	}
+	bp->p.n = n;
+	bp->p.values = bp->vals;
+	bp->p.lens = bp->lens;
+	bp->p.formats = bp->fmts;
+	bp->p.types = bp->types;
+	return 0;
+}
+
+/* Routes statement text `sql` bound with `m` (NULL: no Bind seen). */
+static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg_t *m, int16_t ntypes,
+                            const uint8_t *types, int *target)
+{
+	route_bind_params_t bp;
+	router_decision_t d;
+	char msg[1024];
+	int rc;
+
+	*target = -1;
+	if (sg_px->cfg->nshards == 1) {
+		*target = c->server ? -1 : 0;
+		return ROUTE_FORWARD;
+	}
+	memset(&bp, 0, sizeof(bp));
+	rc = m != NULL ? bind_params_fill(&bp, m, ntypes, types) : 0;
+	if (rc == 0)
+		rc = router_route_bound(sg_px->router, sql, m ? &bp.p : NULL, router_now_us(), &d);
+	bind_params_free(&bp);
+	if (rc != 0)
+		return rc;
+	if (m == NULL && c->server == NULL && (d.shard < 0 || d.sqlstate[0] != '\0')) {
+		/* Only prepared or described, not run: any shard can do that. */
+		*target = c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg);
+		return ROUTE_FORWARD;
+	}
+	rc = client_route_decide(c, &d, false, target, msg, sizeof(msg));
+	if (rc == ROUTE_FORWARD)
+		return rc;
+	if (c->server == NULL) {
+		client_send_error(c, "ERROR", d.sqlstate[0] ? d.sqlstate : "0A000", "%s", msg);
+		c->skip_until_sync = true;
+		return ROUTE_LOCAL;
+	}
+	if (server_inject_error(c->server, d.sqlstate[0] ? d.sqlstate : "0A000", msg, false) != 0)
+		return SG_ENOMEM;
+	c->skip_until_sync = true;
+	c->sync_to_server = true;
+	return ROUTE_REPLACED;
+}
+
+/* A Parse with no server yet: the Bind that follows in the buffer (if
+ * the client sent it along, as drivers do) says where it runs. */
+static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
+{
+	uint32_t max = sg_px->cfg->listen.max_message_size;
+	size_t off = c->in_off + f->total_len;
+	wire_parse_msg_t pm;
+	wire_bind_msg_t bm;
+	wire_frame_t g;
+	int rc;
+
+	rc = wire_parse_parse(f, &pm);
+	if (rc != 0)
+		return rc;
+	for (;;) {
+		rc = wire_frame_read(c->in.data + off, c->in.len - off, max, &g);
+		if (rc == SG_EAGAIN)
+			return ROUTE_WAIT; /* the rest of the batch is on its way */
+		if (rc != 0)
+			return rc;
+		if (g.type == 'B' && wire_bind_parse(&g, &bm) == 0 && strcmp(bm.stmt, pm.stmt) == 0)
+			return route_text_bound(c, pm.query, &bm, pm.nparams, pm.param_types, target);
+		if (g.type == 'S' || g.type == 'H' || g.type == 'P' || g.type == 'Q')
+			return route_text_bound(c, pm.query, NULL, 0, NULL, target);
+		off += g.total_len;
+	}
+}
+
+static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
+{
+	wire_bind_msg_t m;
+	sg_pstmt_t *st;
+	int rc;
+
+	if (sg_px->cfg->nshards == 1) {
+		*target = c->server ? -1 : 0;
+		return ROUTE_FORWARD;
+	}
+	rc = wire_bind_parse(f, &m);
+	if (rc != 0)
+		return rc;
+	if (m.stmt[0] != '\0') {
+		st = sg_pmap_get(&c->pstmts, m.stmt);
+		if (st != NULL)
+			return route_text_bound(c, st->query, &m, st->nparams, st->types, target);
+	} else if (c->unnamed_query != NULL) {
+		return route_text_bound(c, c->unnamed_query, &m, c->unnamed_ntypes, c->unnamed_types, target);
+	}
+	/* Unknown statement: the backend reports it. */
+	*target = c->server ? -1 : (c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg));
+	return ROUTE_FORWARD;
+}
+
+int client_route_extended(sg_client_t *c, const wire_frame_t *f, int *target)
+{
+	*target = -1;
+	switch (f->type) {
+	case 'P':
+		if (c->server != NULL)
+			return ROUTE_FORWARD; /* decided at its Bind */
+		return route_parse(c, f, target);
+	case 'B':
+		return route_bind(c, f, target);
+	default:
+		if (c->server == NULL)
+			*target = c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg);
+		return ROUTE_FORWARD;
+	}
+}
