@@ -11,9 +11,9 @@
 
 static const char *kind_name(sql_kind_t k)
 {
-	static const char *const names[] = {"other",  "select", "insert",   "update",    "delete",
-	                                    "copy from", "copy to", "ddl",   "begin",     "commit",
-	                                    "rollback", "savepoint", "set", "set shard", "explain"};
+	static const char *const names[] = {"other",     "select",    "insert", "update",    "delete",
+	                                    "copy from", "copy to",   "ddl",    "begin",     "commit",
+	                                    "rollback",  "savepoint", "set",    "set shard", "explain"};
 
 	return (size_t)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -27,7 +27,8 @@ static void shard_list(uint64_t shards, char *buf, size_t n)
 	for (i = 0; i < cfg->nshards && i < 64; i++) {
 		if (!(shards & (UINT64_C(1) << i)))
 			continue;
-		len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? "," : "", cfg->shards[i].name);
+		len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? "," : "",
+		                        cfg->shards[i].name);
 		if (len >= n)
 			break;
 	}
@@ -51,8 +52,8 @@ void admin_route(sg_client_t *c, const char *stmt)
 	snprintf(err, sizeof(err), "%s%s%s", d.sqlstate, d.sqlstate[0] ? ": " : "", d.error);
 	admin_rows_begin(&r, c, 5, cols);
 	{
-		const char *v[5] = {kind_name(d.kind), shards, d.write_all ? "yes" : "no", err[0] ? err : NULL,
-		                    d.reason};
+		const char *v[5] = {kind_name(d.kind), shards, d.write_all ? "yes" : "no",
+		                    err[0] ? err : NULL, d.reason};
 		admin_rows_add(&r, v);
 	}
 	admin_rows_end(&r, "ROUTE");
@@ -69,7 +70,7 @@ void admin_show_tables(sg_client_t *c)
 	admin_rows_begin(&r, c, 5, cols);
 	for (i = 0; i < cfg->ntables; i++) {
 		const cfg_table_t *t = &cfg->tables[i];
-		const char *type = t->by != SHARD_BY_HASH            ? NULL
+		const char *type = t->by != SHARD_BY_HASH         ? NULL
 		                   : t->key_type == KEY_TYPE_TEXT ? "text"
 		                   : t->key_type == KEY_TYPE_UUID ? "uuid"
 		                                                  : "integer";
@@ -77,16 +78,18 @@ void admin_show_tables(sg_client_t *c)
 		n = 0;
 		if (t->by == SHARD_BY_REGION) {
 			for (j = 0; j < t->nregions && n < sizeof(map); j++)
-				n += (size_t)snprintf(map + n, sizeof(map) - n, "%s%s=%zu values", j ? ", " : "",
-				                      t->regions[j].shard, t->regions[j].nvalues);
+				n += (size_t)snprintf(map + n, sizeof(map) - n, "%s%s=%zu values",
+				                      j ? ", " : "", t->regions[j].shard,
+				                      t->regions[j].nvalues);
 			if (t->default_shard && n < sizeof(map))
 				snprintf(map + n, sizeof(map) - n, ", default=%s", t->default_shard);
 		} else if (t->by == SHARD_BY_TIME) {
 			for (j = 0; j < t->ntiers && n < sizeof(map); j++)
-				n += (size_t)snprintf(map + n, sizeof(map) - n, "%s%s→%s", j ? ", " : "", t->tiers[j].name,
-				                      t->tiers[j].shard);
+				n += (size_t)snprintf(map + n, sizeof(map) - n, "%s%s→%s", j ? ", " : "",
+				                      t->tiers[j].name, t->tiers[j].shard);
 		} else if (t->by == SHARD_BY_HASH) {
-			snprintf(map, sizeof(map), "%d slots over %zu shards (SHOW SLOTS)", cfg->hash.slots, cfg->nshards);
+			snprintf(map, sizeof(map), "%d slots over %zu shards (SHOW SLOTS)", cfg->hash.slots,
+			         cfg->nshards);
 		} else {
 			snprintf(map, sizeof(map), "every shard (reads: %s)", cfg->default_shard);
 		}
@@ -146,8 +149,8 @@ void admin_show_tiers(sg_client_t *c)
 		if (t->by != SHARD_BY_TIME)
 			continue;
 		for (k = 0; k < t->ntiers; k++) {
-			const char *v[6] = {t->name, t->tiers[k].name, t->tiers[k].shard, age,
-			                    k < mt->nwm ? from : NULL, k > 0 ? until : NULL};
+			const char *v[6] = {t->name, t->tiers[k].name,          t->tiers[k].shard,
+			                    age,     k < mt->nwm ? from : NULL, k > 0 ? until : NULL};
 			if (t->tiers[k].max_age_ms >= 0)
 				snprintf(age, sizeof(age), "%lldms", (long long)t->tiers[k].max_age_ms);
 			else

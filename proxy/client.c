@@ -163,8 +163,13 @@ void client_close(sg_client_t *c, const char *why)
 			server_detach(s);
 			sg_pool_release(s->pool, s);
 		} else if (!server_reset(s)) {
+			bool busy = s->seg_done != s->seg_sent || s->unsynced > 0;
 			server_detach(s);
-			server_close(s, "client disconnected in the middle of a transaction");
+			/* A query still running would go on until it next touched the
+			 * closed socket: cancel it, as PostgreSQL's own client would. */
+			if (busy && s->state == SV_ACTIVE)
+				server_cancel(s, 0);
+			server_close(s, "client disconnected");
 		}
 	}
 	client_auth_free(c);

@@ -72,13 +72,13 @@ struct sg_client {
 	char *held_begin;       /* owned: a BEGIN not yet sent (no shard chosen yet) */
 	char *unnamed_query;    /* owned: the last unnamed Parse, for routing its Binds */
 	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
-	int16_t unnamed_ntypes;
-	uint32_t unnamed_gen;   /* bumped by each unnamed Parse */
-	bool sync_to_server;    /* skipping after an injected error: the Sync goes to the server */
+	uint16_t unnamed_ntypes;
+	uint32_t unnamed_gen;       /* bumped by each unnamed Parse */
+	bool sync_to_server;        /* skipping after an injected error: the Sync goes to the server */
 	struct client_bcast *bcast; /* owned: a statement running on several shards in turn */
-	char tx_status;         /* last ReadyForQuery status it saw */
-	bool skip_until_sync;   /* after an error we raised in extended mode */
-	bool server_lost;       /* backend died while it held one */
+	char tx_status;             /* last ReadyForQuery status it saw */
+	bool skip_until_sync;       /* after an error we raised in extended mode */
+	bool server_lost;           /* backend died while it held one */
 	bool reading;
 	bool closing_after_flush; /* close once the output drains */
 	bool paused_wait;         /* in sg_proxy_t.paused (PAUSE) */
@@ -146,7 +146,8 @@ int client_route_decide(sg_client_t *c, const struct router_decision *d, bool si
                         size_t msglen);
 
 /* client_bcast.c: the same statement on several shards, one after another. */
-int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards);
+/* split: NULL to run `sql` everywhere, or per-shard texts (taken over). */
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split);
 void client_bcast_next(sg_client_t *c);
 void client_bcast_send(sg_client_t *c);
 int client_bcast_reply(sg_client_t *c, const wire_frame_t *f);

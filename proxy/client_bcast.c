@@ -3,7 +3,9 @@
  * after another (a failure stops the rest), the replies are collected
  * rather than relayed, and the client sees one reply: the summed
  * CommandComplete (one copy's count: the rows are the same everywhere), or
- * the first error with the shard named. Only outside
+ * the first error with the shard named. A multi-row INSERT split by shard
+ * runs the same way, each shard getting its own rows; its counts add up
+ * and RETURNING rows are relayed. Only outside
  * a transaction: inside one it would be a cross-shard transaction. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +17,16 @@
 #include "server.h"
 
 struct client_bcast {
-	char *sql;        /* owned copy of the statement */
+	char *sql;        /* owned copy of the statement (broadcast) */
+	char *sqls[64];   /* owned per-shard statements (split INSERT), NULL: use sql */
+	bool split;       /* split rows: counts add up and rows are relayed */
+	bool sent_desc;   /* RowDescription already relayed */
 	uint64_t pending; /* shards still to run */
 	uint64_t applied; /* shards where it succeeded */
 	int current;
-	uint64_t rows;    /* the largest count any shard reported */
-	bool counted;   /* the tag carried a row count */
-	char verb[32];  /* CommandComplete verb, e.g. "CREATE TABLE", "INSERT" */
+	uint64_t rows; /* the largest count any shard reported */
+	bool counted;  /* the tag carried a row count */
+	char verb[32]; /* CommandComplete verb, e.g. "CREATE TABLE", "INSERT" */
 	bool failed;
 	char sqlstate[6];
 	char msg[512];
@@ -37,6 +42,8 @@ void client_bcast_free(sg_client_t *c)
 {
 	if (c->bcast == NULL)
 		return;
+	for (int i = 0; i < 64; i++)
+		free(c->bcast->sqls[i]);
 	free(c->bcast->sql);
 	free(c->bcast);
 	c->bcast = NULL;
@@ -50,7 +57,8 @@ static void bcast_names(uint64_t set, char *buf, size_t n)
 	buf[0] = '\0';
 	for (i = 0; i < 64 && len < n; i++)
 		if (set & (UINT64_C(1) << i))
-			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", bcast_shard_name(i));
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
+			                        bcast_shard_name(i));
 }
 
 static void bcast_finish(sg_client_t *c)
@@ -64,8 +72,8 @@ static void bcast_finish(sg_client_t *c)
 		         b->applied ? "; already applied on " : "", applied,
 		         b->pending ? "; not run on the remaining shards" : "");
 		(void)wire_write_error(&c->out.pending, "ERROR", b->sqlstate, b->msg, detail);
-		log_client(c, LOG_INFO, "broadcast failed shard=%s sqlstate=%s", bcast_shard_name(b->failed_shard),
-		           b->sqlstate);
+		log_client(c, LOG_INFO, "broadcast failed shard=%s sqlstate=%s",
+		           bcast_shard_name(b->failed_shard), b->sqlstate);
 	} else {
 		if (strcmp(b->verb, "INSERT") == 0)
 			snprintf(tag, sizeof(tag), "INSERT 0 %llu", (unsigned long long)b->rows);
@@ -100,7 +108,10 @@ void client_bcast_send(sg_client_t *c)
 {
 	sg_server_t *s = c->server;
 
-	if (wire_write_query(&s->out.pending, c->bcast->sql) != 0) {
+	const char *sql =
+	        c->bcast->sqls[c->bcast->current] ? c->bcast->sqls[c->bcast->current] : c->bcast->sql;
+
+	if (wire_write_query(&s->out.pending, sql) != 0) {
 		client_close(c, "out of memory");
 		return;
 	}
@@ -145,13 +156,17 @@ void client_bcast_next(sg_client_t *c)
 	client_bcast_send(c);
 }
 
-int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards)
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split)
 {
 	struct client_bcast *b = calloc(1, sizeof(*b));
 
 	if (b == NULL || (b->sql = strdup(sql)) == NULL) {
 		free(b);
 		return SG_ENOMEM;
+	}
+	if (split != NULL) {
+		memcpy(b->sqls, split, sizeof(b->sqls)); /* takes them over */
+		b->split = true;
 	}
 	b->pending = shards;
 	b->current = -1;
@@ -177,7 +192,9 @@ int client_bcast_reply(sg_client_t *c, const wire_frame_t *f)
 		sp = strrchr(tag, ' ');
 		if (sp != NULL && sp[1] >= '0' && sp[1] <= '9') {
 			uint64_t n_rows = strtoull(sp + 1, NULL, 10);
-			if (n_rows > b->rows)
+			if (b->split)
+				b->rows += n_rows;
+			else if (n_rows > b->rows)
 				b->rows = n_rows;
 			b->counted = true;
 			n = (size_t)(sp - tag);
@@ -192,10 +209,19 @@ int client_bcast_reply(sg_client_t *c, const wire_frame_t *f)
 	case 'E':
 		if (wire_error_parse(f, &e) == 0 && !b->failed) {
 			b->applied &= ~(UINT64_C(1) << b->current);
-			client_bcast_fail(c, e.sqlstate ? e.sqlstate : "XX000", e.message ? e.message : "error");
+			client_bcast_fail(c, e.sqlstate ? e.sqlstate : "XX000",
+			                  e.message ? e.message : "error");
+		}
+		return 0;
+	case 'T':
+	case 'D':
+		/* RETURNING of a split INSERT: one description, every shard's rows. */
+		if (b->split && (f->type == 'D' || !b->sent_desc)) {
+			wbuf_put(&c->out.pending, f->body - 5, f->total_len);
+			b->sent_desc = true;
 		}
 		return 0;
 	default:
-		return 0; /* rows, notices, ReadyForQuery: bookkeeping is the server's */
+		return 0; /* notices, ReadyForQuery: bookkeeping is the server's */
 	}
 }

@@ -75,10 +75,13 @@ static void route_mismatch_msg(const sg_client_t *c, const router_decision_t *d,
 
 	if (d->shard < 0)
 		snprintf(msg, n,
-		         "cross-shard statement: it needs several shards (%s) but the transaction is on shard %s",
+		         "cross-shard statement: it needs several shards (%s) but the transaction is on "
+		         "shard %s",
 		         d->reason, shard_name(bound));
 	else
-		snprintf(msg, n, "cross-shard transaction: the transaction is on shard %s, this statement needs shard %s (%s)",
+		snprintf(msg, n,
+		         "cross-shard transaction: the transaction is on shard %s, this statement needs "
+		         "shard %s (%s)",
 		         shard_name(bound), shard_name(d->shard), d->reason);
 }
 
@@ -112,7 +115,8 @@ int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple,
 		return ROUTE_BCAST;
 	if (want < 0) {
 		snprintf(msg, msglen,
-		         "statement needs more than one shard (%s); cross-shard statements are not supported yet "
+		         "statement needs more than one shard (%s); cross-shard statements are not supported "
+		         "yet "
 		         "(add the sharding key, a /* shard: name */ hint, or SET shardgate.shard)",
 		         d->reason);
 		return ROUTE_ERROR;
@@ -128,8 +132,8 @@ static bool route_deallocate(sg_client_t *c, const char *sql)
 {
 	char name[128];
 
-	if (sg_px->cfg->pool.mode != POOL_MODE_TRANSACTION || !sql_parse_deallocate(sql, name, sizeof(name)) ||
-	    sg_pmap_get(&c->pstmts, name) == NULL)
+	if (sg_px->cfg->pool.mode != POOL_MODE_TRANSACTION ||
+	    !sql_parse_deallocate(sql, name, sizeof(name)) || sg_pmap_get(&c->pstmts, name) == NULL)
 		return false;
 	sg_pmap_del(&c->pstmts, name);
 	return true;
@@ -178,7 +182,20 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	}
 	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
 	if (rc == ROUTE_BCAST)
-		return client_bcast_start(c, sql, d.shards);
+		return client_bcast_start(c, sql, d.shards, NULL);
+	if (rc == ROUTE_ERROR && d.kind == SQLK_INSERT && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
+	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
+	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION) {
+		/* Rows for several shards: one INSERT per shard. */
+		char *split[64] = {0};
+		uint64_t shards;
+		rc = router_split_insert(sg_px->router, sql, router_now_us(), split, &shards);
+		if (rc == 0)
+			return client_bcast_start(c, sql, shards, split);
+		if (rc != SG_ENOTSUP)
+			return rc;
+		rc = ROUTE_ERROR;
+	}
 	if (rc == ROUTE_ERROR && c->server == NULL)
 		return route_answer(c, NULL, d.sqlstate[0] ? d.sqlstate : "0A000", msg);
 	if (rc == ROUTE_ERROR || rc == ROUTE_MISMATCH) {
@@ -212,7 +229,7 @@ static void bind_params_free(route_bind_params_t *bp)
 	free(bp->types);
 }
 
-static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, int16_t ntypes,
+static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, uint16_t ntypes,
                             const uint8_t *types)
 {
 	int n = m->nparams, i, rc;
@@ -224,14 +241,12 @@ static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, i
 	bp->types = calloc((size_t)n + 1, sizeof(*bp->types));
 	if (!bp->vals || !bp->lens || !bp->fmts || !bp->types)
 		return SG_ENOMEM;
-	for (i = 0; i < n; i++) {
-		rc = wire_bind_param(m, i, &bp->vals[i], &bp->lens[i], &bp->fmts[i]);
-		if (rc != 0)
-			return rc;
-		if (i < ntypes && types != NULL)
-			bp->types[i] = (uint32_t)types[4 * i] << 24 | (uint32_t)types[4 * i + 1] << 16 |
-			               (uint32_t)types[4 * i + 2] << 8 | types[4 * i + 3];
-	}
+	rc = wire_bind_params_all(m, bp->vals, bp->lens, bp->fmts);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n && i < ntypes && types != NULL; i++)
+		bp->types[i] = (uint32_t)types[4 * i] << 24 | (uint32_t)types[4 * i + 1] << 16 |
+		               (uint32_t)types[4 * i + 2] << 8 | types[4 * i + 3];
 	bp->p.n = n;
 	bp->p.values = bp->vals;
 	bp->p.lens = bp->lens;
@@ -241,7 +256,7 @@ static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, i
 }
 
 /* Routes statement text `sql` bound with `m` (NULL: no Bind seen). */
-static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg_t *m, int16_t ntypes,
+static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg_t *m, uint16_t ntypes,
                             const uint8_t *types, int *target)
 {
 	route_bind_params_t bp;
@@ -330,7 +345,8 @@ static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
 		return route_text_bound(c, c->unnamed_query, &m, c->unnamed_ntypes, c->unnamed_types, target);
 	}
 	/* Unknown statement: the backend reports it. */
-	*target = c->server ? -1 : (c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg));
+	*target =
+	        c->server ? -1 : (c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg));
 	return ROUTE_FORWARD;
 }
 

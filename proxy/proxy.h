@@ -31,7 +31,7 @@ typedef struct sg_stats {
 
 struct sg_proxy {
 	uv_loop_t *loop;
-	config_t *cfg; /* owned reference; replaced on reload */
+	config_t *cfg;            /* owned reference; replaced on reload */
 	struct sg_router *router; /* owned reference; built for cfg, replaced with it */
 	uv_tcp_t listener;
 	uv_pipe_t admin_listener;

@@ -64,11 +64,11 @@ struct sg_server {
 	uint32_t seg_sent, seg_done; /* Syncs/Queries sent, ReadyForQuery seen */
 	int unsynced;                /* extended messages since the last Sync */
 
-	char fatal_msg[256]; /* a FATAL the backend sent before closing */
+	char fatal_msg[256];         /* a FATAL the backend sent before closing */
 	uint64_t cancel_after_setup; /* a cancel arrived during SETUP: requester id (UINT64_MAX: none) */
-	bool release_due;    /* a 'Z' made it releasable; done after the read */
-	bool dirty;          /* must not be reused (close on release) */
-	bool reading_paused; /* client's output is full */
+	bool release_due;            /* a 'Z' made it releasable; done after the read */
+	bool dirty;                  /* must not be reused (close on release) */
+	bool reading_paused;         /* client's output is full */
 	uint64_t state_since_ms;
 	uint64_t last_used_ms;
 };

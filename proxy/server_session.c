@@ -117,6 +117,10 @@ done:
 
 bool server_reset(sg_server_t *s)
 {
+	/* Session mode: a new connection gets a new backend, as with
+	 * PostgreSQL itself (its PID, pg_stat_activity row, backend start). */
+	if (sg_px->cfg->pool.mode == POOL_MODE_SESSION)
+		return false;
 	if (s->state != SV_ACTIVE || s->tx_status != 'I' || s->seg_done != s->seg_sent || s->unsynced != 0 ||
 	    s->ops_len != 0 || s->dirty)
 		return false;
@@ -330,8 +334,8 @@ int server_inject_error(sg_server_t *s, const char *sqlstate, const char *msg, b
 			clean[i] = ' ';
 	if (strlen(sqlstate) != 5 || sql_literal(clean, lit, sizeof(lit)) != 0)
 		return SG_ERANGE;
-	snprintf(sql, sizeof(sql),
-	         "DO $sg$BEGIN RAISE EXCEPTION USING ERRCODE = '%s', MESSAGE = %s; END$sg$", sqlstate, lit);
+	snprintf(sql, sizeof(sql), "DO $sg$BEGIN RAISE EXCEPTION USING ERRCODE = '%s', MESSAGE = %s; END$sg$",
+	         sqlstate, lit);
 	if (as_query) {
 		err = wire_write_query(&s->out.pending, sql);
 		s->seg_sent++;

@@ -444,8 +444,9 @@ static uint64_t r_insert_rows(rctx_t *c, int ti)
 		return r_widen(c, ti, "INSERT without a VALUES list, rows not known");
 	if (st->no_column_list) {
 		/* The table's column order is not known to shardgate. */
-		snprintf(why, sizeof(why), "INSERT INTO %s has no column list: name the columns so %s can be found",
-		         t->name, t->column);
+		snprintf(why, sizeof(why),
+		         "INSERT INTO %s has no column list: name the columns so %s can be found", t->name,
+		         t->column);
 		return r_widen(c, ti, why);
 	}
 	for (size_t i = 0; i < st->nrows; i++) {

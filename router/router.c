@@ -159,8 +159,8 @@ static void hint_scan(const char *sql, char *shard, size_t slen, char *key, size
 			v += is_key ? 13 : 6;
 			while (v < end && (*v == ' ' || *v == '\t' || *v == '\'' || *v == '"'))
 				v++;
-			for (n = 0; v + n < end && n + 1 < cap && v[n] != ' ' && v[n] != '\t' && v[n] != '*' &&
-			            v[n] != '\'' && v[n] != '"' && v[n] != '\n';
+			for (n = 0; v + n < end && n + 1 < cap && v[n] != ' ' && v[n] != '\t' &&
+			            v[n] != '*' && v[n] != '\'' && v[n] != '"' && v[n] != '\n';
 			     n++)
 				dst[n] = v[n];
 			dst[n] = '\0';
@@ -181,7 +181,8 @@ static bool route_hint(sg_router_t *r, const char *hint_shard, const char *hint_
 		idx = config_shard_index(r->cfg, hint_shard);
 		if (idx < 0) {
 			snprintf(d->sqlstate, sizeof(d->sqlstate), "22023");
-			snprintf(d->error, sizeof(d->error), "unknown shard \"%.64s\" in /* shard: */ hint", hint_shard);
+			snprintf(d->error, sizeof(d->error), "unknown shard \"%.64s\" in /* shard: */ hint",
+			         hint_shard);
 			return true;
 		}
 		snprintf(why, sizeof(why), "hint shard: %s", hint_shard);
@@ -190,7 +191,8 @@ static bool route_hint(sg_router_t *r, const char *hint_shard, const char *hint_
 		if (idx < 0) {
 			snprintf(d->sqlstate, sizeof(d->sqlstate), "22023");
 			snprintf(d->error, sizeof(d->error),
-			         "sharding_key hint \"%.64s\" cannot be used: no hash-sharded table is configured",
+			         "sharding_key hint \"%.64s\" cannot be used: no hash-sharded table is "
+			         "configured",
 			         hint_key);
 			return true;
 		}
@@ -237,8 +239,8 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 	d->kind = a->nstmts > 0 ? a->stmts[0].kind : SQLK_OTHER;
 	if (p->too_complex) {
 		snprintf(d->sqlstate, sizeof(d->sqlstate), "54001");
-		snprintf(d->error, sizeof(d->error), "statement is nested too deeply for shardgate to route: %.190s",
-		         a->error);
+		snprintf(d->error, sizeof(d->error),
+		         "statement is nested too deeply for shardgate to route: %.190s", a->error);
 		return 0;
 	}
 	if (p->parse_failed || a->nstmts == 0) {
@@ -248,7 +250,8 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 		goto done;
 	}
 	if (d->kind == SQLK_SET_SHARD && a->nstmts == 1) {
-		snprintf(d->set_shard, sizeof(d->set_shard), "%s", a->stmts[0].shard_name ? a->stmts[0].shard_name : "");
+		snprintf(d->set_shard, sizeof(d->set_shard), "%s",
+		         a->stmts[0].shard_name ? a->stmts[0].shard_name : "");
 		return 0;
 	}
 	if (route_hint(r, hint_shard, hint_key, d))
@@ -319,8 +322,8 @@ static int shape_params(const sql_shape_t *s, route_params_t *p, const uint8_t *
 }
 
 /* Bind parameters first ($1..$base), then the text's literals. */
-static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_params_t *p, const uint8_t ***vals,
-                        int32_t **lens, int16_t **fmts)
+static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_params_t *p,
+                        const uint8_t ***vals, int32_t **lens, int16_t **fmts)
 {
 	int i, rc;
 
@@ -359,8 +362,9 @@ int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *pa
 			router_plan_free(plan);
 			r->uncacheable++;
 			plan = router_plan_text(r, sql);
-			rc = plan == NULL ? SG_ENOMEM
-			                  : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key, d);
+			rc = plan == NULL
+			             ? SG_ENOMEM
+			             : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key, d);
 			router_plan_free(plan);
 			goto out;
 		}
@@ -427,5 +431,70 @@ out:
 	free(lens);
 	free(fmts);
 	sql_shape_free(&shape);
+	return rc;
+}
+
+static int split_append(char **buf, size_t *len, const char *p, size_t n)
+{
+	char *b = realloc(*buf, *len + n + 1);
+
+	if (b == NULL)
+		return SG_ENOMEM;
+	memcpy(b + *len, p, n);
+	*len += n;
+	b[*len] = '\0';
+	*buf = b;
+	return 0;
+}
+
+int router_split_insert(sg_router_t *r, const char *sql, int64_t now_us, char **out, uint64_t *shards)
+{
+	size_t lens[ROUTE_MAX_SHARDS] = {0};
+	const sql_stmt_t *st;
+	sg_plan_t *p;
+	size_t i;
+	int rc = 0, shard;
+
+	*shards = 0;
+	p = router_plan_text(r, sql);
+	if (p == NULL)
+		return SG_ENOMEM;
+	st = p->a.nstmts == 1 ? &p->a.stmts[0] : NULL;
+	if (p->parse_failed || st == NULL || st->kind != SQLK_INSERT || st->insert_select || st->nrows < 2 ||
+	    st->values_start < 0 || st->values_end < st->values_start) {
+		rc = SG_ENOTSUP;
+		goto out;
+	}
+	for (i = 0; i < st->nrows && rc == 0; i++) {
+		const sql_insert_row_t *row = &st->rows[i];
+		shard = route_insert_row_shard(r->map, st, i, NULL, now_us);
+		if (shard < 0 || shard >= ROUTE_MAX_SHARDS || row->start < 0 || row->end <= row->start) {
+			rc = SG_ENOTSUP;
+			break;
+		}
+		if (!(*shards & (UINT64_C(1) << shard))) {
+			*shards |= UINT64_C(1) << shard;
+			rc = split_append(&out[shard], &lens[shard], sql + st->start,
+			                  (size_t)(st->values_start - st->start));
+		} else {
+			rc = split_append(&out[shard], &lens[shard], ", ", 2);
+		}
+		if (rc == 0)
+			rc = split_append(&out[shard], &lens[shard], sql + row->start,
+			                  (size_t)(row->end - row->start));
+	}
+	for (i = 0; i < ROUTE_MAX_SHARDS && rc == 0; i++)
+		if (*shards & (UINT64_C(1) << i))
+			rc = split_append(&out[i], &lens[i], sql + st->values_end,
+			                  (size_t)(st->start + st->len - st->values_end));
+out:
+	if (rc != 0) {
+		for (i = 0; i < ROUTE_MAX_SHARDS; i++) {
+			free(out[i]);
+			out[i] = NULL;
+		}
+		*shards = 0;
+	}
+	router_plan_free(p);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "analyze.h"
 #include "config.h"
+#include "errors.h"
 #include "route.h"
 #include "shape.h"
 #include "shardmap.h"
@@ -43,10 +44,10 @@ typedef struct sg_router {
 
 /* What the proxy needs to know about one message's statement(s). */
 typedef struct router_decision {
-	sql_kind_t kind;    /* of the first statement */
+	sql_kind_t kind; /* of the first statement */
 	size_t nstmts;
-	uint64_t shards;    /* every shard the statement(s) need */
-	int shard;          /* the single shard, or -1 when it needs several or none */
+	uint64_t shards; /* every shard the statement(s) need */
+	int shard;       /* the single shard, or -1 when it needs several or none */
 	bool write_all;
 	bool anywhere;      /* no table at all (SELECT 1, SET, BEGIN): any shard can answer */
 	bool hinted;        /* a comment hint decided */
@@ -74,6 +75,12 @@ void router_plan_free(void *plan);
 /* Routes an analysed plan with its Bind parameters (params may be NULL). */
 int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
                       router_decision_t *d);
+/* A multi-row INSERT ... VALUES whose rows belong to several shards,
+ * rewritten as one INSERT per shard (the same text around each shard's
+ * rows). out[i] is malloc'd for each shard i in *shards (caller frees
+ * them). SG_ENOTSUP when the statement cannot be split (not a single
+ * INSERT ... VALUES, a row without a usable key). */
+int router_split_insert(sg_router_t *r, const char *sql, int64_t now_us, char **out, uint64_t *shards) SG_WUR;
 /* Wall-clock microseconds since 1970 (routing time). */
 int64_t router_now_us(void);
 

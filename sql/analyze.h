@@ -24,21 +24,21 @@ typedef struct sql_table_spec {
 } sql_table_spec_t;
 
 typedef enum sql_kind {
-	SQLK_OTHER = 0,   /* anything not below (SHOW, VACUUM, ...) */
-	SQLK_SELECT,      /* also VALUES, TABLE t, SELECT ... FOR UPDATE */
+	SQLK_OTHER = 0, /* anything not below (SHOW, VACUUM, ...) */
+	SQLK_SELECT,    /* also VALUES, TABLE t, SELECT ... FOR UPDATE */
 	SQLK_INSERT,
 	SQLK_UPDATE,
 	SQLK_DELETE,
-	SQLK_COPY_FROM,   /* COPY t FROM STDIN */
-	SQLK_COPY_TO,     /* COPY t TO STDOUT, COPY (query) TO STDOUT */
-	SQLK_DDL,         /* CREATE/ALTER/DROP TABLE/INDEX/VIEW/SEQUENCE/SCHEMA, TRUNCATE, COMMENT */
-	SQLK_BEGIN,       /* BEGIN, START TRANSACTION */
-	SQLK_COMMIT,      /* COMMIT, END, COMMIT PREPARED is OTHER */
-	SQLK_ROLLBACK,    /* ROLLBACK, ABORT (not ROLLBACK TO SAVEPOINT: that is SQLK_SAVEPOINT) */
-	SQLK_SAVEPOINT,   /* SAVEPOINT, RELEASE, ROLLBACK TO */
-	SQLK_SET,         /* SET/RESET of an ordinary setting */
-	SQLK_SET_SHARD,   /* SET shardgate.shard = 'x' / RESET shardgate.shard: value in shard_name */
-	SQLK_EXPLAIN,     /* EXPLAIN <stmt>: tables/constraints are the inner statement's */
+	SQLK_COPY_FROM, /* COPY t FROM STDIN */
+	SQLK_COPY_TO,   /* COPY t TO STDOUT, COPY (query) TO STDOUT */
+	SQLK_DDL,       /* CREATE/ALTER/DROP TABLE/INDEX/VIEW/SEQUENCE/SCHEMA, TRUNCATE, COMMENT */
+	SQLK_BEGIN,     /* BEGIN, START TRANSACTION */
+	SQLK_COMMIT,    /* COMMIT, END, COMMIT PREPARED is OTHER */
+	SQLK_ROLLBACK,  /* ROLLBACK, ABORT (not ROLLBACK TO SAVEPOINT: that is SQLK_SAVEPOINT) */
+	SQLK_SAVEPOINT, /* SAVEPOINT, RELEASE, ROLLBACK TO */
+	SQLK_SET,       /* SET/RESET of an ordinary setting */
+	SQLK_SET_SHARD, /* SET shardgate.shard = 'x' / RESET shardgate.shard: value in shard_name */
+	SQLK_EXPLAIN,   /* EXPLAIN <stmt>: tables/constraints are the inner statement's */
 } sql_kind_t;
 
 /* A value the sharding column is compared with or assigned.
@@ -81,12 +81,12 @@ typedef struct sql_value {
 } sql_value_t;
 
 typedef enum sql_cons_kind {
-	SQLC_NONE = 0, /* no usable constraint: any shard may hold the rows */
-	SQLC_EQ,       /* column = one of values[] (=, IN (...), = ANY('{...}')); nvalues 0:
-	                  provably no row matches (x = 1 AND x = 2), no shard is needed */
+	SQLC_NONE = 0,     /* no usable constraint: any shard may hold the rows */
+	SQLC_EQ,           /* column = one of values[] (=, IN (...), = ANY('{...}')); nvalues 0:
+	                      provably no row matches (x = 1 AND x = 2), no shard is needed */
 	SQLC_EQ_ANY_PARAM, /* column = ANY($n): values[0] is the $n array parameter
 	                      (cast "int8[]" when written $1::int8[]) */
-	SQLC_RANGE,    /* lo/hi bounds (either may be absent) */
+	SQLC_RANGE,        /* lo/hi bounds (either may be absent) */
 } sql_cons_kind_t;
 
 /* One reference to a sharded table (a table named twice, e.g. a self
@@ -103,7 +103,7 @@ typedef enum sql_cons_kind {
  * then FROM items left to right (a subquery's refs where it stands),
  * then subqueries in expressions. */
 typedef struct sql_table_ref {
-	int table;  /* index into the spec array */
+	int table;   /* index into the spec array */
 	char *alias; /* owned; NULL if none */
 	sql_cons_kind_t cons;
 	sql_value_t *values;
@@ -131,7 +131,7 @@ typedef struct sql_stmt {
 	/* INSERT only */
 	sql_insert_row_t *rows;
 	size_t nrows;
-	bool insert_select; /* INSERT ... SELECT (or DEFAULT VALUES): rows unknown */
+	bool insert_select;           /* INSERT ... SELECT (or DEFAULT VALUES): rows unknown */
 	int values_start, values_end; /* offsets of the whole VALUES list: [first '(', one past last ')') */
 	/* INSERT INTO t VALUES ... without a column list: which value is the
 	 * key depends on the table's column order, so every row has
@@ -146,11 +146,11 @@ typedef struct sql_stmt {
 	bool new_key_known;
 
 	/* COPY FROM only */
-	int copy_key_column;  /* 0-based position of the sharding column in the COPY's
-	                         column list (or the table's declared order if none: -1
-	                         means "no column list", the router must look it up;
-	                         -2: a column list without the key, which then gets its
-	                         default; -1 also for unsharded/replicated targets) */
+	int copy_key_column; /* 0-based position of the sharding column in the COPY's
+	                        column list (or the table's declared order if none: -1
+	                        means "no column list", the router must look it up;
+	                        -2: a column list without the key, which then gets its
+	                        default; -1 also for unsharded/replicated targets) */
 	bool copy_csv;
 	bool copy_binary;    /* FORMAT binary: rows cannot be split as text */
 	char copy_delimiter; /* '\t' for text, ',' for csv unless DELIMITER given */

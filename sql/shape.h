@@ -25,17 +25,17 @@
 #include <stdint.h>
 
 typedef struct sql_lit {
-	int start, len;   /* the literal's bytes in the original text (quotes, sign included) */
-	bool is_string;   /* '...' or E'...' (value is unescaped into `value`) */
-	char *value;      /* owned, NUL-terminated: the literal's value as text */
-	int param;        /* the $n it became in norm */
+	int start, len; /* the literal's bytes in the original text (quotes, sign included) */
+	bool is_string; /* '...' or E'...' (value is unescaped into `value`) */
+	char *value;    /* owned, NUL-terminated: the literal's value as text */
+	int param;      /* the $n it became in norm */
 } sql_lit_t;
 
 typedef struct sql_shape {
-	char *norm;     /* owned: normalised text */
+	char *norm; /* owned: normalised text */
 	size_t norm_len;
-	uint64_t hash;  /* of norm */
-	int base;       /* highest $n in the original text */
+	uint64_t hash; /* of norm */
+	int base;      /* highest $n in the original text */
 	sql_lit_t *lits;
 	size_t nlits;
 } sql_shape_t;
