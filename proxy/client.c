@@ -192,6 +192,7 @@ static void client_close_cb(uv_handle_t *h)
 	free(c->held_begin);
 	client_forget_unnamed(c);
 	client_bcast_free(c);
+	client_copy_free(c);
 	sg_pmap_free(&c->pstmts);
 	free(c->user);
 	free(c->database);

@@ -73,12 +73,13 @@ struct sg_client {
 	char *unnamed_query;    /* owned: the last unnamed Parse, for routing its Binds */
 	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
 	uint16_t unnamed_ntypes;
-	uint32_t unnamed_gen;       /* bumped by each unnamed Parse */
-	bool sync_to_server;        /* skipping after an injected error: the Sync goes to the server */
-	struct client_bcast *bcast; /* owned: a statement running on several shards in turn */
-	char tx_status;             /* last ReadyForQuery status it saw */
-	bool skip_until_sync;       /* after an error we raised in extended mode */
-	bool server_lost;           /* backend died while it held one */
+	uint32_t unnamed_gen;        /* bumped by each unnamed Parse */
+	bool sync_to_server;         /* skipping after an injected error: the Sync goes to the server */
+	struct client_bcast *bcast;  /* owned: a statement running on several shards in turn */
+	struct client_copy *copy_in; /* owned: a COPY FROM STDIN being split by key */
+	char tx_status;              /* last ReadyForQuery status it saw */
+	bool skip_until_sync;        /* after an error we raised in extended mode */
+	bool server_lost;            /* backend died while it held one */
 	bool reading;
 	bool closing_after_flush; /* close once the output drains */
 	bool paused_wait;         /* in sg_proxy_t.paused (PAUSE) */
@@ -146,13 +147,18 @@ int client_route_decide(sg_client_t *c, const struct router_decision *d, bool si
                         size_t msglen);
 
 /* client_bcast.c: the same statement on several shards, one after another. */
-/* split: NULL to run `sql` everywhere, or per-shard texts (taken over). */
-int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split);
+/* split: NULL to run `sql` everywhere, or per-shard texts; payload: COPY
+ * data per shard for a split COPY (both taken over; may be NULL). */
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split, wbuf_t **payload);
 void client_bcast_next(sg_client_t *c);
 void client_bcast_send(sg_client_t *c);
 int client_bcast_reply(sg_client_t *c, const wire_frame_t *f);
 void client_bcast_fail(sg_client_t *c, const char *sqlstate, const char *msg);
 void client_bcast_free(sg_client_t *c);
+/* client_copy.c: COPY FROM STDIN into a sharded table, split by key. */
+int client_copy_start(sg_client_t *c, const char *sql);
+int client_copy_msg(sg_client_t *c, const wire_frame_t *f);
+void client_copy_free(sg_client_t *c);
 
 /* auth.c */
 int client_auth_start(sg_client_t *c) SG_WUR;

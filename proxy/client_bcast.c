@@ -17,12 +17,13 @@
 #include "server.h"
 
 struct client_bcast {
-	char *sql;        /* owned copy of the statement (broadcast) */
-	char *sqls[64];   /* owned per-shard statements (split INSERT), NULL: use sql */
-	bool split;       /* split rows: counts add up and rows are relayed */
-	bool sent_desc;   /* RowDescription already relayed */
-	uint64_t pending; /* shards still to run */
-	uint64_t applied; /* shards where it succeeded */
+	char *sql;           /* owned copy of the statement (broadcast) */
+	char *sqls[64];      /* owned per-shard statements (split INSERT), NULL: use sql */
+	bool split;          /* split rows: counts add up and rows are relayed */
+	bool sent_desc;      /* RowDescription already relayed */
+	wbuf_t *payload[64]; /* owned: COPY data per shard, sent after its CopyInResponse */
+	uint64_t pending;    /* shards still to run */
+	uint64_t applied;    /* shards where it succeeded */
 	int current;
 	uint64_t rows; /* the largest count any shard reported */
 	bool counted;  /* the tag carried a row count */
@@ -42,8 +43,12 @@ void client_bcast_free(sg_client_t *c)
 {
 	if (c->bcast == NULL)
 		return;
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < 64; i++) {
 		free(c->bcast->sqls[i]);
+		if (c->bcast->payload[i] != NULL)
+			wbuf_free(c->bcast->payload[i]);
+		free(c->bcast->payload[i]);
+	}
 	free(c->bcast->sql);
 	free(c->bcast);
 	c->bcast = NULL;
@@ -156,7 +161,29 @@ void client_bcast_next(sg_client_t *c)
 	client_bcast_send(c);
 }
 
-int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split)
+/* After the shard's CopyInResponse: its rows, then CopyDone. */
+static int bcast_send_payload(sg_client_t *c)
+{
+	struct client_bcast *b = c->bcast;
+	wbuf_t *data = b->payload[b->current];
+	wbuf_t *out = &c->server->out.pending;
+	size_t off, n;
+
+	for (off = 0; data != NULL && off < data->len; off += n) {
+		n = data->len - off < 65536 ? data->len - off : 65536;
+		size_t mark = wbuf_msg_begin(out, 'd');
+		wbuf_put(out, data->data + off, n);
+		wbuf_msg_end(out, mark);
+	}
+	wbuf_msg_end(out, wbuf_msg_begin(out, 'c'));
+	if (wbuf_status(out) != 0)
+		return SG_ENOMEM;
+	if (server_flush(c->server) != 0)
+		return SG_EIO;
+	return 0;
+}
+
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split, wbuf_t **payload)
 {
 	struct client_bcast *b = calloc(1, sizeof(*b));
 
@@ -167,6 +194,10 @@ int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **
 	if (split != NULL) {
 		memcpy(b->sqls, split, sizeof(b->sqls)); /* takes them over */
 		b->split = true;
+	}
+	if (payload != NULL) {
+		memcpy(b->payload, payload, sizeof(b->payload)); /* takes them over */
+		b->split = true;                                 /* each shard's count is its own rows */
 	}
 	b->pending = shards;
 	b->current = -1;
@@ -213,6 +244,9 @@ int client_bcast_reply(sg_client_t *c, const wire_frame_t *f)
 			                  e.message ? e.message : "error");
 		}
 		return 0;
+	case 'G':
+		/* The shard waits for COPY data: ours, if this is a split COPY. */
+		return b->payload[b->current] != NULL ? bcast_send_payload(c) : SG_EPROTO;
 	case 'T':
 	case 'D':
 		/* RETURNING of a split INSERT: one description, every shard's rows. */

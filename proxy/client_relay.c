@@ -357,6 +357,8 @@ int client_relay(sg_client_t *c, const wire_frame_t *f)
 	}
 	if (c->skip_until_sync)
 		return relay_skip(c, f);
+	if (c->copy_in != NULL)
+		return client_copy_msg(c, f);
 	if (c->server_lost && c->server == NULL) {
 		c->server_lost = false;
 		client_send_error(c, "ERROR", "08006",

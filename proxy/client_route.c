@@ -182,7 +182,7 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	}
 	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
 	if (rc == ROUTE_BCAST)
-		return client_bcast_start(c, sql, d.shards, NULL);
+		return client_bcast_start(c, sql, d.shards, NULL, NULL);
 	if (rc == ROUTE_ERROR && d.kind == SQLK_INSERT && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
 	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
 	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION) {
@@ -191,11 +191,15 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 		uint64_t shards;
 		rc = router_split_insert(sg_px->router, sql, router_now_us(), split, &shards);
 		if (rc == 0)
-			return client_bcast_start(c, sql, shards, split);
+			return client_bcast_start(c, sql, shards, split, NULL);
 		if (rc != SG_ENOTSUP)
 			return rc;
 		rc = ROUTE_ERROR;
 	}
+	if (rc == ROUTE_ERROR && d.kind == SQLK_COPY_FROM && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
+	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
+	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION)
+		return client_copy_start(c, sql); /* rows split by key */
 	if (rc == ROUTE_ERROR && c->server == NULL)
 		return route_answer(c, NULL, d.sqlstate[0] ? d.sqlstate : "0A000", msg);
 	if (rc == ROUTE_ERROR || rc == ROUTE_MISMATCH) {

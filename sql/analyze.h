@@ -151,6 +151,7 @@ typedef struct sql_stmt {
 	                        means "no column list", the router must look it up;
 	                        -2: a column list without the key, which then gets its
 	                        default; -1 also for unsharded/replicated targets) */
+	int copy_ncolumns;   /* entries in the COPY's column list (0: no list) */
 	bool copy_csv;
 	bool copy_binary;    /* FORMAT binary: rows cannot be split as text */
 	char copy_delimiter; /* '\t' for text, ',' for csv unless DELIMITER given */

@@ -351,6 +351,7 @@ int sqa_copy(sqa_ctx_t *c, const PgQuery__CopyStmt *s)
 	key = item_key(c, &l.items[0]);
 	if (key == NULL)
 		return 0;
+	st->copy_ncolumns = (int)s->n_attlist;
 	st->copy_key_column = -2; /* listed columns without the key: it gets its default */
 	for (i = 0; i < s->n_attlist; i++) {
 		if (s->attlist[i]->node_case == PG_QUERY__NODE__NODE_STRING &&

@@ -225,9 +225,9 @@ static void delete_keys_everywhere(long long from, long long to)
 
 /* ---- hash: int8 keys through three protocols ---- */
 
-#define NORDERS 5000
+#define NORDERS 10000
 
-/* 5000 distinct keys: small ones around 0, extremes, and scrambled values
+/* 10000 distinct keys: small ones around 0, extremes, and scrambled values
  * of every magnitude and sign. */
 static long long order_key(int i)
 {
@@ -240,7 +240,7 @@ static long long order_key(int i)
 	/* clang-format on */
 	uint64_t z = (uint64_t)i + UINT64_C(0x9E3779B97F4A7C15);
 
-	if (i % 1000 < 3)
+	if (i % 1000 < 3 && (size_t)((i / 1000) * 3 + i % 1000) < sizeof(special) / sizeof(special[0]))
 		return special[(i / 1000) * 3 + i % 1000];
 	if (i % 10 == 3)
 		return i / 10 - 250;
@@ -274,6 +274,68 @@ static void insert_orders_simple(PGconn *c, int from, int to)
 		exec_fmt(c, "INSERT INTO orders (user_id, amount, note) VALUES (%lld, %s, 'n%d')",
 		         order_key(i), amount, i);
 	}
+}
+
+/* Multi-row INSERTs of 50 rows: each spans every shard and is split. */
+static void insert_orders_multirow(PGconn *c, int from, int to)
+{
+	char amount[32], *sql = malloc(64 * 1024);
+	size_t n;
+
+	assert_non_null(sql);
+	for (int i = from; i < to;) {
+		int rows = 0;
+		n = (size_t)snprintf(sql, 64 * 1024, "INSERT INTO orders (user_id, amount, note) VALUES ");
+		for (; i < to && rows < 50; i++, rows++) {
+			order_amount(i, amount, sizeof(amount));
+			n += (size_t)snprintf(sql + n, 64 * 1024 - n, "%s(%lld, %s, 'n%d')", rows ? ", " : "",
+			                      order_key(i), amount, i);
+		}
+		{
+			PGresult *r = it_exec_ok(c, sql);
+			char want[32];
+			snprintf(want, sizeof(want), "INSERT 0 %d", rows);
+			assert_string_equal(PQcmdStatus(r), want);
+			PQclear(r);
+		}
+	}
+	free(sql);
+}
+
+/* COPY FROM STDIN in text format (key second, as the column list says),
+ * then in csv with a header: rows are split by key across the shards. */
+static void insert_orders_copy(PGconn *c, int from, int to, bool csv)
+{
+	char line[128], amount[32], want[32];
+	PGresult *r;
+
+	r = PQexec(c, csv ? "COPY orders (note, user_id, amount) FROM STDIN WITH (FORMAT csv, HEADER true)"
+	                  : "COPY orders (note, user_id, amount) FROM STDIN");
+	assert_int_equal(PQresultStatus(r), PGRES_COPY_IN);
+	PQclear(r);
+	if (csv)
+		assert_int_equal(PQputCopyData(c, "note,user_id,amount\n", 20), 1);
+	for (int i = from; i < to; i++) {
+		int len;
+		order_amount(i, amount, sizeof(amount));
+		len = csv ? snprintf(line, sizeof(line), "\"n%d\",%lld,%s\n", i, order_key(i), amount)
+		          : snprintf(line, sizeof(line), "n%d\t%lld\t%s\n", i, order_key(i), amount);
+		/* split lines across messages now and then */
+		if (i % 7 == 0 && len > 4) {
+			assert_int_equal(PQputCopyData(c, line, 3), 1);
+			assert_int_equal(PQputCopyData(c, line + 3, len - 3), 1);
+		} else {
+			assert_int_equal(PQputCopyData(c, line, len), 1);
+		}
+	}
+	assert_int_equal(PQputCopyEnd(c, NULL), 1);
+	r = PQgetResult(c);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("COPY: %s", PQresultErrorMessage(r));
+	snprintf(want, sizeof(want), "COPY %d", to - from);
+	assert_string_equal(PQcmdStatus(r), want);
+	PQclear(r);
+	assert_null(PQgetResult(c));
 }
 
 static void insert_orders_text_params(PGconn *c, int from, int to)
@@ -382,7 +444,10 @@ static void test_hash_int_keys(void **state)
 	c = app_connect();
 	insert_orders_simple(c, 0, 3000);
 	insert_orders_text_params(c, 3000, 4000);
-	insert_orders_binary(c, 4000, NORDERS);
+	insert_orders_binary(c, 4000, 5000);
+	insert_orders_multirow(c, 5000, 7500);
+	insert_orders_copy(c, 7500, 8750, false);
+	insert_orders_copy(c, 8750, NORDERS, true);
 	assert_int_equal(check_hash_placement("orders", "user_id", "hashcheck_int"), NORDERS);
 
 	/* Read back by key, through shardgate: simple and binary-parameter. */
@@ -434,7 +499,8 @@ static void test_insert_without_column_list(void **state)
 	c = app_connect();
 	for (int s = 0; s < NSHARDS; s++) {
 		char sql[256];
-		snprintf(sql, sizeof(sql), "INSERT INTO orders VALUES (DEFAULT, %lld, 1.50, 'no column list')", k[s]);
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO orders VALUES (DEFAULT, %lld, 1.50, 'no column list')", k[s]);
 		r = PQexec(c, sql);
 		assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
 		assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "0A000");
@@ -886,8 +952,8 @@ static void test_multi_shard_rejected(void **state)
 
 	/* Rows for two shards: split into one INSERT per shard, one reply. */
 	snprintf(sql, sizeof(sql),
-	         "INSERT INTO orders (user_id, amount) VALUES (%lld, 1), (%lld, 2) RETURNING user_id, amount", a[0],
-	         b);
+	         "INSERT INTO orders (user_id, amount) VALUES (%lld, 1), (%lld, 2) RETURNING user_id, amount",
+	         a[0], b);
 	r = it_exec_ok(c, sql);
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
 	assert_string_equal(PQcmdStatus(r), "INSERT 0 2");
@@ -905,6 +971,34 @@ static void test_multi_shard_rejected(void **state)
 	assert_int_equal(count_key_on(0, a[0]) + count_key_on(0, a[1]), 2);
 
 	it_expect_scalar(c, "SELECT 'ok'", "ok");
+	it_finish(c);
+}
+
+/* A split COPY with a row no shard takes fails as a whole: nothing is
+ * written anywhere; COPY without the key column is refused up front. */
+static void test_copy_split_errors(void **state)
+{
+	const char *rows = "US\tok\nZZ\tnowhere\nJP\tok\n";
+	PGconn *c;
+	PGresult *r;
+
+	it_skip_if_direct();
+	truncate_everywhere("regional_events");
+	c = app_connect();
+	r = PQexec(c, "COPY regional_events (region, what) FROM STDIN");
+	assert_int_equal(PQresultStatus(r), PGRES_COPY_IN);
+	PQclear(r);
+	assert_int_equal(PQputCopyData(c, rows, (int)strlen(rows)), 1);
+	assert_int_equal(PQputCopyEnd(c, NULL), 1);
+	r = PQgetResult(c);
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "22023");
+	PQclear(r);
+	assert_null(PQgetResult(c));
+	for (int s = 0; s < NSHARDS; s++)
+		expect_column_on(s, "regional_events", "region", "");
+	it_expect_sqlstate(c, "COPY orders (amount, note) FROM STDIN", "0A000");
+	it_expect_scalar(c, "SELECT 'still fine'", "still fine");
 	it_finish(c);
 }
 
@@ -1146,6 +1240,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_hash_int_keys, it_teardown),
 	        cmocka_unit_test_teardown(test_insert_without_column_list, it_teardown),
 	        cmocka_unit_test_teardown(test_ddl_every_shard, it_teardown),
+	        cmocka_unit_test_teardown(test_copy_split_errors, it_teardown),
 	        cmocka_unit_test_teardown(test_hash_text_keys, it_teardown),
 	        cmocka_unit_test_teardown(test_region, it_teardown),
 	        cmocka_unit_test_teardown(test_time_tiers, it_teardown),
