@@ -2,7 +2,9 @@
 # shellcheck disable=SC2119,SC2317 # pg_local_free_port without its optional argument; trap handlers
 # bench/pgbench.sh — read-only pgbench through shardgate, PgBouncer and
 # directly against PostgreSQL, plus the memory cost of idle client
-# connections. Everything runs on 127.0.0.1 in a temporary directory that
+# connections, and a routed run (bench/routed.sh): pgbench_accounts
+# hash-sharded by aid over three PostgreSQL servers behind a second
+# shardgate. Everything runs on 127.0.0.1 in a temporary directory that
 # is removed (and every process stopped) however the script ends.
 #
 # Environment (defaults in brackets):
@@ -11,11 +13,14 @@
 #   IDLE_CLIENTS       idle connections to hold open, 0 to skip        [5000]
 #   BENCH_IDLE_TARGET  who receives them: shardgate or pgbouncer       [shardgate]
 #   SHARDGATE_BIN      the proxy binary                  [build/shardgate, built if missing]
+#   BENCH_ROUTED       1: the routed run (needs shardgate), 0: skip    [1]
+#   BENCH_ROUTED_LAYOUT  clusters (a server per shard) or databases  [clusters]
 #   BENCH_KEEP=1       keep the temporary directory (logs) afterwards
 #
 # Exit status is non-zero only when the harness itself fails (a server did
 # not start, pgbench could not be run at all). Throughput ratios and idle
-# connection errors are printed, never asserted. See bench/README.md.
+# connection errors are printed, never asserted; so are the routed run's
+# correctness checks (its PASS/FAIL line). See bench/README.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,6 +44,9 @@ WORK=""
 PG_PORT="" PGB_PORT="" SG_PORT="" SG_ADMIN_PORT=""
 PGB_PID="" SG_PID="" IDLE_PID=""
 declare -A TPS=() NOTE=()
+LOAD_BEFORE=""
+# shellcheck source=bench/routed.sh
+. "$ROOT/bench/routed.sh"
 
 say() { printf '%s\n' "$*" >&2; }
 die() {
@@ -66,13 +74,14 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   stop_pid "$IDLE_PID"
+  stop_pid "$SGR_PID"
   stop_pid "$SG_PID"
   stop_pid "$PGB_PID"
   if [[ -n $WORK && -d $WORK ]]; then
     declare -F pg_local_stop_all >/dev/null && pg_local_stop_all "$WORK/pg"
     if [[ $rc -ne 0 ]]; then
       local log
-      for log in "$WORK/shardgate.log" "$WORK/pgbouncer/pgbouncer.log"; do
+      for log in "$WORK/shardgate.log" "$WORK/shardgate-routed.log" "$WORK/pgbouncer/pgbouncer.log"; do
         [[ -s $log ]] && { say "--- last lines of $log"; tail -n 20 "$log" >&2; }
       done
     fi
@@ -111,6 +120,10 @@ check_tools() {
   if has_target pgbouncer; then
     [[ -x $PGBOUNCER ]] || die "missing $PGBOUNCER (Debian package pgbouncer)"
   fi
+  case $BENCH_ROUTED_LAYOUT in
+  clusters | databases) ;;
+  *) die "BENCH_ROUTED_LAYOUT must be clusters or databases" ;;
+  esac
   case $BENCH_IDLE_TARGET in
   shardgate | pgbouncer) ;;
   *) die "BENCH_IDLE_TARGET must be shardgate or pgbouncer" ;;
@@ -235,6 +248,7 @@ target_port() {
   direct) echo "$PG_PORT" ;;
   pgbouncer) echo "$PGB_PORT" ;;
   shardgate) echo "$SG_PORT" ;;
+  routed) echo "$SGR_PORT" ;;
   esac
 }
 
@@ -272,8 +286,10 @@ cell() {
 
 print_table() {
   local proto k fmt='%-10s %12s %14s %14s %13s %10s\n'
-  printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second\n\n' \
+  printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second\n' \
     "$CLIENTS" "$THREADS" "$BENCH_SECONDS" "$SCALE"
+  printf 'load average (1, 5, 15 min) before the runs: %s, after: %s\n\n' "$LOAD_BEFORE" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
   # shellcheck disable=SC2059
   printf "$fmt" protocol direct pgbouncer shardgate sg/pgbouncer sg/direct
   for proto in "${PROTOCOLS[@]}"; do
@@ -285,7 +301,7 @@ print_table() {
     printf "$fmt" "$proto" "$d" "$p" "$s" "$(ratio "$s" "$p")" "$(ratio "$s" "$d")"
   done
   for k in "${!NOTE[@]}"; do
-    printf '  %s FAILED: %s\n' "${k/,/ -M }" "${NOTE[$k]}"
+    [[ $k == routed,* ]] || printf '  %s FAILED: %s\n' "${k/,/ -M }" "${NOTE[$k]}"
   done | sort
   echo
 }
@@ -353,12 +369,21 @@ main() {
   start_postgres
   has_target pgbouncer && start_pgbouncer
   has_target shardgate && start_shardgate
+  [[ $BENCH_ROUTED == 1 ]] && routed_setup
+  LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+  # The routed run follows the unsharded runs of its protocol, so that the
+  # runs compared with each other are minutes apart at most.
   for proto in "${PROTOCOLS[@]}"; do
     for t in direct pgbouncer shardgate; do
       has_target "$t" && run_pgbench "$t" "$proto"
     done
+    if [[ $BENCH_ROUTED == 1 && -z $ROUTED_SKIP && " ${ROUTED_PROTOCOLS[*]} " == *" $proto "* ]]; then
+      routed_run "$proto"
+    fi
   done
+  [[ $BENCH_ROUTED == 1 ]] && routed_stop
   print_table
+  [[ $BENCH_ROUTED == 1 ]] && routed_print
   [[ $IDLE_CLIENTS -gt 0 ]] && run_idle
   return 0
 }

@@ -385,53 +385,8 @@ out:
 
 int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, router_decision_t *d)
 {
-	const uint8_t **vals = NULL;
-	int32_t *lens = NULL;
-	int16_t *fmts = NULL;
-	route_params_t params;
-	char hint_shard[64], hint_key[128];
-	sql_shape_t shape;
-	sg_plan_t *plan;
-	int rc;
-
-	hint_scan(sql, hint_shard, sizeof(hint_shard), hint_key, sizeof(hint_key));
-	rc = sql_shape_of(sql, &shape);
-	if (rc != 0)
-		return rc;
-	plan = sql_plan_cache_get(r->plans, &shape);
-	if (plan == NULL) {
-		plan = router_plan_text(r, shape.norm);
-		if (plan == NULL) {
-			rc = SG_ENOMEM;
-			goto out;
-		}
-		if (plan->parse_failed && shape.nlits > 0) {
-			/* Normalising broke it (or it was broken): analyse as written,
-			 * uncached: its literals are part of the plan. */
-			router_plan_free(plan);
-			r->uncacheable++;
-			plan = router_plan_text(r, sql);
-			if (plan == NULL) {
-				rc = SG_ENOMEM;
-				goto out;
-			}
-			rc = route_plan_hinted(r, plan, NULL, now_us, hint_shard, hint_key, d);
-			router_plan_free(plan);
-			goto out;
-		}
-		rc = sql_plan_cache_put(r->plans, &shape, plan);
-		if (rc != 0)
-			goto out;
-	}
-	rc = shape_params(&shape, &params, &vals, &lens, &fmts);
-	if (rc == 0)
-		rc = route_plan_hinted(r, plan, &params, now_us, hint_shard, hint_key, d);
-out:
-	free(vals);
-	free(lens);
-	free(fmts);
-	sql_shape_free(&shape);
-	return rc;
+	/* A simple Query is a statement with no Bind parameters. */
+	return router_route_bound(r, sql, NULL, now_us, d);
 }
 
 static int split_append(char **buf, size_t *len, const char *p, size_t n)

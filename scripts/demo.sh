@@ -268,9 +268,9 @@ show_queries() {
   dashboard_query "a reference table (countries: replicated, read on the default shard)" \
     "SELECT code, name, inet_server_port() AS shard_port FROM countries WHERE code = 'JP'"
   say ""
-  say "Not yet: totals across shards. A statement that needs several shards (no"
-  say "sharding key, an IN list or a time range spanning shards, a write to every"
-  say "shard) is refused with SQLSTATE 0A000 until scatter-gather is implemented:"
+  say "Not yet: totals across shards. A read that needs several shards (no"
+  say "sharding key, an IN list or a time range spanning shards) is refused with"
+  say "SQLSTATE 0A000 until scatter-gather is implemented:"
   say "   SELECT sum(amount) FROM orders"
   through_shardgate -c "SELECT sum(amount) FROM orders" 2>&1 | sed 's/^/   /' || true
 }
