@@ -44,7 +44,7 @@ WORK=""
 PG_PORT="" PGB_PORT="" SG_PORT="" SG_ADMIN_PORT=""
 PGB_PID="" SG_PID="" IDLE_PID=""
 declare -A TPS=() NOTE=()
-LOAD_BEFORE=""
+LOAD_START="" LOAD_BEFORE=""
 # shellcheck source=bench/routed.sh
 . "$ROOT/bench/routed.sh"
 
@@ -288,8 +288,8 @@ print_table() {
   local proto k fmt='%-10s %12s %14s %14s %13s %10s\n'
   printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second\n' \
     "$CLIENTS" "$THREADS" "$BENCH_SECONDS" "$SCALE"
-  printf 'load average (1, 5, 15 min) before the runs: %s, after: %s\n\n' "$LOAD_BEFORE" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'load average (1, 5, 15 min): %s at start, %s after setup, %s after the runs\n\n' \
+    "$LOAD_START" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)"
   # shellcheck disable=SC2059
   printf "$fmt" protocol direct pgbouncer shardgate sg/pgbouncer sg/direct
   for proto in "${PROTOCOLS[@]}"; do
@@ -357,6 +357,7 @@ run_idle() {
 
 main() {
   local t proto
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   check_tools
   has_target shardgate && build_shardgate
   # Every client descriptor counts; children (PgBouncer, idle_clients)
