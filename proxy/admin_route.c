@@ -41,7 +41,7 @@ void admin_route(sg_client_t *c, const char *stmt)
 	char shards[256], err[300];
 	admin_rows_t r;
 
-	if (router_route_query(sg_px->router, stmt, router_now_us(), &d) != 0) {
+	if (router_route_query(sg_px->router, stmt, router_now_us(), true, &d) != 0) {
 		client_send_error(c, "ERROR", "53200", "out of memory");
 		return;
 	}

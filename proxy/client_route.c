@@ -152,7 +152,7 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 		*target = c->server ? -1 : 0;
 		return ROUTE_FORWARD;
 	}
-	rc = router_route_query(sg_px->router, sql, router_now_us(), &d);
+	rc = router_route_query(sg_px->router, sql, router_now_us(), sg_log_level >= LOG_DEBUG, &d);
 	if (rc != 0)
 		return rc;
 	if (d.kind == SQLK_SET_SHARD && d.nstmts == 1)
@@ -276,7 +276,7 @@ static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg
 	memset(&bp, 0, sizeof(bp));
 	rc = m != NULL ? bind_params_fill(&bp, m, ntypes, types) : 0;
 	if (rc == 0)
-		rc = router_route_bound(sg_px->router, sql, m ? &bp.p : NULL, router_now_us(), &d);
+		rc = router_route_bound(sg_px->router, sql, m ? &bp.p : NULL, router_now_us(), sg_log_level >= LOG_DEBUG, &d);
 	bind_params_free(&bp);
 	if (rc != 0)
 		return rc;

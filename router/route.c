@@ -27,6 +27,7 @@ typedef struct rctx {
 	int64_t now_us;
 	route_result_t *out;
 	size_t rlen; /* bytes used in out->reason */
+	bool quiet;  /* no reason text: the hot path only needs the shards */
 } rctx_t;
 
 /* Outcome of placing one key. */
@@ -40,7 +41,7 @@ typedef enum rplace {
 
 static bool r_full(const rctx_t *c)
 {
-	return c->rlen + 1 >= sizeof(c->out->reason);
+	return c->quiet || c->rlen + 1 >= sizeof(c->out->reason);
 }
 
 static void r_add(rctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -595,7 +596,13 @@ static void r_replicated_reads(rctx_t *c, bool alone)
 int route_statement(const sg_shardmap_t *m, const sql_stmt_t *st, const route_params_t *params,
                     int64_t now_us, route_result_t *out)
 {
-	rctx_t c = {.m = m, .st = st, .params = params, .now_us = now_us, .out = out};
+	return route_statement_q(m, st, params, now_us, false, out);
+}
+
+int route_statement_q(const sg_shardmap_t *m, const sql_stmt_t *st, const route_params_t *params,
+                      int64_t now_us, bool quiet, route_result_t *out)
+{
+	rctx_t c = {.m = m, .st = st, .params = params, .now_us = now_us, .out = out, .quiet = quiet};
 	uint64_t set = 0;
 	bool anywhere = false;
 

@@ -43,6 +43,10 @@ typedef struct route_result {
  * out, possibly with out->sqlstate set) or SG_ENOMEM. */
 int route_statement(const sg_shardmap_t *m, const sql_stmt_t *st, const route_params_t *params,
                     int64_t now_us, route_result_t *out);
+/* The same without the reason text (out->reason stays empty): what the
+ * proxy uses per query; it asks again with reasons only to explain. */
+int route_statement_q(const sg_shardmap_t *m, const sql_stmt_t *st, const route_params_t *params,
+                      int64_t now_us, bool quiet, route_result_t *out);
 /* Shard for a `sharding_key: v` comment hint: the first hash table's type
  * decides how v is hashed. -1 if there is no hash table. */
 int route_hint_key(const sg_shardmap_t *m, const char *key, char *reason, size_t rlen);

@@ -226,7 +226,7 @@ static bool stmt_anywhere(const sql_stmt_t *st)
 }
 
 static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
-                             const char *hint_shard, const char *hint_key, router_decision_t *d)
+                             const char *hint_shard, const char *hint_key, bool explain, router_decision_t *d)
 {
 	const sql_analysis_t *a = &p->a;
 	route_result_t rr;
@@ -261,7 +261,7 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 		if (stmt_anywhere(&a->stmts[i]))
 			continue;
 		d->anywhere = false;
-		rc = route_statement(r->map, &a->stmts[i], params, now_us, &rr);
+		rc = route_statement_q(r->map, &a->stmts[i], params, now_us, !explain, &rr);
 		if (rc != 0)
 			return rc;
 		if (rr.sqlstate[0] != '\0') {
@@ -289,7 +289,7 @@ done:
 int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
                       router_decision_t *d)
 {
-	return route_plan_hinted(r, p, params, now_us, p->a.hint_shard, p->a.hint_key, d);
+	return route_plan_hinted(r, p, params, now_us, p->a.hint_shard, p->a.hint_key, true, d);
 }
 
 /* Literal values of a shape become text parameters $base+1.. */
@@ -340,7 +340,7 @@ static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_
 }
 
 int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *params, int64_t now_us,
-                       router_decision_t *d)
+                       bool explain, router_decision_t *d)
 {
 	const uint8_t **vals = NULL;
 	int32_t *lens = NULL;
@@ -364,7 +364,7 @@ int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *pa
 			plan = router_plan_text(r, sql);
 			rc = plan == NULL
 			             ? SG_ENOMEM
-			             : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key, d);
+			             : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key, true, d);
 			router_plan_free(plan);
 			goto out;
 		}
@@ -374,7 +374,11 @@ int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *pa
 	}
 	rc = merge_params(&shape, params, &merged, &vals, &lens, &fmts);
 	if (rc == 0)
-		rc = route_plan_hinted(r, plan, &merged, now_us, hint_shard, hint_key, d);
+		rc = route_plan_hinted(r, plan, &merged, now_us, hint_shard, hint_key, explain, d);
+	/* Anything but a clean single-shard answer is explained to someone:
+	 * route again with the reasons written. */
+	if (rc == 0 && !explain && (d->shard < 0 || d->sqlstate[0] != '\0'))
+		rc = route_plan_hinted(r, plan, &merged, now_us, hint_shard, hint_key, true, d);
 out:
 	free(vals);
 	free(lens);
@@ -383,10 +387,10 @@ out:
 	return rc;
 }
 
-int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, router_decision_t *d)
+int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, bool explain, router_decision_t *d)
 {
 	/* A simple Query is a statement with no Bind parameters. */
-	return router_route_bound(r, sql, NULL, now_us, d);
+	return router_route_bound(r, sql, NULL, now_us, explain, d);
 }
 
 static int split_append(char **buf, size_t *len, const char *p, size_t n)

@@ -64,13 +64,15 @@ void router_unref(sg_router_t *r);
 /* Index into cfg->shards of the default shard. */
 int router_default_shard(const config_t *cfg);
 /* Routes a simple Query's text. 0 or SG_ENOMEM. */
-int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, router_decision_t *d);
+/* explain: fill `reason` even for a single-shard answer (ROUTE, debug
+ * logs); without it the hot path skips the text. */
+int router_route_query(sg_router_t *r, const char *sql, int64_t now_us, bool explain, router_decision_t *d);
 /* Analyses a statement text (a Parse). NULL on ENOMEM; free with router_plan_free. */
 sg_plan_t *router_plan_text(sg_router_t *r, const char *sql);
 /* Routes a Parse'd text with its Bind parameters, through the plan cache
  * (the text's own literals become extra parameters). */
 int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *params, int64_t now_us,
-                       router_decision_t *d);
+                       bool explain, router_decision_t *d);
 void router_plan_free(void *plan);
 /* Routes an analysed plan with its Bind parameters (params may be NULL). */
 int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
