@@ -77,6 +77,8 @@ struct sg_client {
 	bool sync_to_server;         /* skipping after an injected error: the Sync goes to the server */
 	struct client_bcast *bcast;  /* owned: a statement running on several shards in turn */
 	struct client_copy *copy_in; /* owned: a COPY FROM STDIN being split by key */
+	const char *routed_pin;      /* the routed Query's pin reason (static), valid if routed_pin_set */
+	bool routed_pin_set;
 	char tx_status;              /* last ReadyForQuery status it saw */
 	bool skip_until_sync;        /* after an error we raised in extended mode */
 	bool server_lost;            /* backend died while it held one */

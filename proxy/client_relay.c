@@ -234,7 +234,10 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	err = wire_query_parse(f, &sql);
 	if (err != 0)
 		return err;
-	pin = c->pin_reason == NULL && client_translates(c) ? sql_pin_reason(sql) : NULL;
+	pin = NULL;
+	if (c->pin_reason == NULL && client_translates(c))
+		pin = c->routed_pin_set ? c->routed_pin : sql_pin_reason(sql);
+	c->routed_pin_set = false;
 	if (pin != NULL) {
 		c->pin_reason = pin;
 		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);

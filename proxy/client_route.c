@@ -146,6 +146,7 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	int rc;
 
 	*target = -1;
+	c->routed_pin_set = false;
 	if (route_deallocate(c, sql))
 		return route_answer(c, "DEALLOCATE", NULL, NULL);
 	if (route_trivial(sql)) {
@@ -210,6 +211,9 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	}
 	if (*target >= 0)
 		log_client(c, LOG_DEBUG, "route shard=%s reason=\"%s\"", shard_name(*target), d.reason);
+	/* The plan knows whether this text pins the session: no second scan. */
+	c->routed_pin = d.pin;
+	c->routed_pin_set = true;
 	return rc;
 }
 

@@ -38,6 +38,7 @@ int sg_params_set(sg_params_t *p, const char *name, const char *value)
 
 	if (v == NULL)
 		return SG_ENOMEM;
+	p->hash = 0;
 	if (i >= 0) {
 		free(p->values[i]);
 		p->values[i] = v;
@@ -74,6 +75,7 @@ void sg_params_del(sg_params_t *p, const char *name)
 
 	if (i < 0)
 		return;
+	p->hash = 0;
 	free(p->names[i]);
 	free(p->values[i]);
 	p->n--;
@@ -81,12 +83,14 @@ void sg_params_del(sg_params_t *p, const char *name)
 	p->values[i] = p->values[p->n];
 }
 
-uint64_t sg_params_hash(const sg_params_t *p)
+uint64_t sg_params_hash(sg_params_t *p)
 {
 	uint64_t sum = 0x9e3779b97f4a7c15ULL;
 	const unsigned char *c;
 	size_t i;
 
+	if (p->hash != 0)
+		return p->hash; /* every change clears it */
 	for (i = 0; i < p->n; i++) {
 		uint64_t h = 1469598103934665603ULL;
 		for (c = (const unsigned char *)p->names[i]; *c; c++)
@@ -99,7 +103,8 @@ uint64_t sg_params_hash(const sg_params_t *p)
 		h ^= h >> 33;
 		sum += h;
 	}
-	return sum ? sum : 1;
+	p->hash = sum ? sum : 1;
+	return p->hash;
 }
 
 int sg_params_copy(sg_params_t *dst, const sg_params_t *src)

@@ -24,6 +24,7 @@ typedef struct sg_params {
 	char **names;
 	char **values;
 	size_t n, cap;
+	uint64_t hash; /* sg_params_hash cache, 0 when stale */
 } sg_params_t;
 
 void sg_params_free(sg_params_t *p);
@@ -32,7 +33,7 @@ int sg_params_set(sg_params_t *p, const char *name, const char *value) SG_WUR;
 void sg_params_del(sg_params_t *p, const char *name);
 /* An order-independent digest of the (name, value) pairs, names
  * case-insensitive: equal digests mean equal settings. Never 0. */
-uint64_t sg_params_hash(const sg_params_t *p);
+uint64_t sg_params_hash(sg_params_t *p);
 /* dst must be empty. */
 int sg_params_copy(sg_params_t *dst, const sg_params_t *src) SG_WUR;
 

@@ -196,7 +196,8 @@ static rplace_t r_place_hash(const sg_shardmap_t *m, const rv_key_t *k, int *sha
 	}
 	slot = (uint32_t)(h % m->nslots);
 	*shard = m->slot_shard[slot];
-	snprintf(desc, n, "slot %u → shard %s", slot, r_shard_name(m, *shard));
+	if (n > 0) /* 0: the caller wants no text (hot path) */
+		snprintf(desc, n, "slot %u → shard %s", slot, r_shard_name(m, *shard));
 	return RP_SHARD;
 }
 
@@ -221,15 +222,18 @@ static rplace_t r_place_region(const sg_shardmap_t *m, int ti, const rv_key_t *k
 	}
 	if (s >= 0) {
 		*shard = s;
-		snprintf(desc, n, "shard %s", r_shard_name(m, s));
+		if (n > 0)
+			snprintf(desc, n, "shard %s", r_shard_name(m, s));
 		return RP_SHARD;
 	}
 	if (t->default_shard >= 0) {
 		*shard = t->default_shard;
-		snprintf(desc, n, "not listed → default shard %s", r_shard_name(m, t->default_shard));
+		if (n > 0)
+			snprintf(desc, n, "not listed → default shard %s", r_shard_name(m, t->default_shard));
 		return RP_SHARD;
 	}
-	snprintf(desc, n, "not listed");
+	if (n > 0)
+		snprintf(desc, n, "not listed");
 	return RP_UNLISTED;
 }
 
@@ -249,6 +253,7 @@ static rplace_t r_place_time(const sg_shardmap_t *m, int ti, const rv_key_t *k, 
 		return RP_UNKNOWN;
 	}
 	*shard = t->tier_shard[tier];
+	if (n > 0)
 	snprintf(desc, n, "%stier %s → shard %s",
 	         k->kind == RV_NULL ? "no value (now() default assumed) → " : "", t->cfg->tiers[tier].name,
 	         r_shard_name(m, *shard));
@@ -258,7 +263,8 @@ static rplace_t r_place_time(const sg_shardmap_t *m, int ti, const rv_key_t *k, 
 /* Places one key of table ti; desc gets the "slot 113 → shard europe" part. */
 static rplace_t r_place(const sg_shardmap_t *m, int ti, const rv_key_t *k, int *shard, char *desc, size_t n)
 {
-	desc[0] = '\0';
+	if (n > 0)
+		desc[0] = '\0';
 	switch (m->tables[ti].cfg->by) {
 	case SHARD_BY_HASH:
 		return r_place_hash(m, k, shard, desc, n);
@@ -279,7 +285,7 @@ static uint64_t r_key_read(rctx_t *c, int ti, const rv_key_t *k)
 	char desc[160], val[96];
 	uint64_t set;
 	int shard = -1;
-	rplace_t p = r_place(c->m, ti, k, &shard, desc, sizeof(desc));
+	rplace_t p = r_place(c->m, ti, k, &shard, desc, c->quiet ? 0 : sizeof(desc));
 
 	set = p == RP_SHARD ? BIT(shard) : r_table_shards(c->m, ti);
 	if (r_full(c))
@@ -460,7 +466,7 @@ static uint64_t r_insert_rows(rctx_t *c, int ti)
 			continue;
 		}
 		rv_from_value(&row->key, r_col(t), c->params, c->now_us, &k);
-		switch (r_place(c->m, ti, &k, &shard, desc, sizeof(desc))) {
+		switch (r_place(c->m, ti, &k, &shard, desc, c->quiet ? 0 : sizeof(desc))) {
 		case RP_SHARD:
 			set |= BIT(shard);
 			if (!r_full(c)) {
@@ -501,7 +507,7 @@ static void r_update_move(rctx_t *c, int ti, uint64_t rows)
 
 	if (st->new_key_known) {
 		rv_from_value(&st->new_key, r_col(t), c->params, c->now_us, &k);
-		p = r_place(c->m, ti, &k, &shard, desc, sizeof(desc));
+		p = r_place(c->m, ti, &k, &shard, desc, c->quiet ? 0 : sizeof(desc));
 		rv_key_format(&k, val, sizeof(val));
 	}
 	if (p == RP_UNKNOWN) {

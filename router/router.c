@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "errors.h"
+#include "sqltext.h"
 
 int64_t router_now_us(void)
 {
@@ -101,6 +102,9 @@ sg_plan_t *router_plan_text(sg_router_t *r, const char *sql)
 	}
 	p->too_complex = rc == SG_ERANGE;
 	p->parse_failed = rc != 0;
+	/* Keywords survive literal normalisation: the shape's text pins
+	 * exactly when each of its queries does. */
+	p->pin = sql_pin_reason(sql);
 	return p;
 }
 
@@ -235,6 +239,7 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 
 	memset(d, 0, sizeof(*d));
 	d->shard = -1;
+	d->pin = p->pin;
 	d->nstmts = a->nstmts;
 	d->kind = a->nstmts > 0 ? a->stmts[0].kind : SQLK_OTHER;
 	if (p->too_complex) {
