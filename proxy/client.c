@@ -185,7 +185,7 @@ static void client_close_cb(uv_handle_t *h)
 	sg_list_remove(&c->node);
 	px->nclients--;
 	sg_outq_free(&c->out);
-	wbuf_free(&c->in);
+	wbuf_recycle(&c->in);
 	sg_params_free(&c->params);
 	sg_params_free(&c->startup);
 	free(c->pending_set);
@@ -228,7 +228,7 @@ void client_send_error(sg_client_t *c, const char *severity, const char *sqlstat
 static void client_trim(sg_client_t *c)
 {
 	if (c->in.len == 0)
-		wbuf_free(&c->in);
+		wbuf_recycle(&c->in);
 	sg_outq_trim(&c->out);
 }
 
@@ -295,6 +295,7 @@ static void client_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	sg_client_t *c = h->data;
 
+	wbuf_take_cached(&c->in);
 	if (wbuf_reserve(&c->in, CLIENT_READ_CHUNK) != 0) {
 		*buf = uv_buf_init(NULL, 0);
 		return;

@@ -193,6 +193,7 @@ static void proxy_free(sg_proxy_t *px)
 	router_unref(px->router);
 	config_unref(px->cfg);
 	auth_cache_free();
+	wbuf_cache_drain();
 	uv_loop_close(px->loop);
 }
 

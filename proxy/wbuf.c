@@ -116,3 +116,33 @@ void wbuf_msg_end(wbuf_t *b, size_t mark)
 	b->data[mark + 2] = (uint8_t)(n >> 8);
 	b->data[mark + 3] = (uint8_t)n;
 }
+
+#define WBUF_CACHE_MAX 64
+static uint8_t *wbuf_cache[WBUF_CACHE_MAX];
+static int wbuf_ncache;
+
+void wbuf_take_cached(wbuf_t *b)
+{
+	if (b->data != NULL || wbuf_ncache == 0)
+		return;
+	b->data = wbuf_cache[--wbuf_ncache];
+	b->cap = WBUF_CACHED_SIZE;
+	b->len = 0;
+	b->oom = 0;
+}
+
+void wbuf_recycle(wbuf_t *b)
+{
+	if (b->data != NULL && b->cap == WBUF_CACHED_SIZE && wbuf_ncache < WBUF_CACHE_MAX) {
+		wbuf_cache[wbuf_ncache++] = b->data;
+		wbuf_init(b);
+		return;
+	}
+	wbuf_free(b);
+}
+
+void wbuf_cache_drain(void)
+{
+	while (wbuf_ncache > 0)
+		free(wbuf_cache[--wbuf_ncache]);
+}

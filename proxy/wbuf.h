@@ -36,6 +36,17 @@ void wbuf_consume(wbuf_t *b, size_t n);
  * placeholder and returns the placeholder's offset; end patches it. */
 size_t wbuf_msg_begin(wbuf_t *b, uint8_t type);
 void wbuf_msg_end(wbuf_t *b, size_t mark);
+/* Read buffers of busy connections are recycled through a small
+ * process-wide cache instead of malloc/free per transaction (an idle
+ * connection still holds none). The event loop is single-threaded. */
+#define WBUF_CACHED_SIZE 16384
+/* Gives b (empty, unallocated) a cached WBUF_CACHED_SIZE buffer if any. */
+void wbuf_take_cached(wbuf_t *b);
+/* Frees b's allocation, keeping it in the cache when it is the cached size. */
+void wbuf_recycle(wbuf_t *b);
+/* Frees every cached buffer (at exit). */
+void wbuf_cache_drain(void);
+
 /* wbuf_status returns 0, or SG_ENOMEM if any append failed since reset. */
 static inline int wbuf_status(const wbuf_t *b)
 {
