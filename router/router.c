@@ -297,49 +297,56 @@ int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *
 	return route_plan_hinted(r, p, params, now_us, p->a.hint_shard, p->a.hint_key, true, d);
 }
 
-/* Literal values of a shape become text parameters $base+1.. */
-static int shape_params(const sql_shape_t *s, route_params_t *p, const uint8_t ***vals, int32_t **lens,
-                        int16_t **fmts)
-{
-	int n = s->base + (int)s->nlits;
-	size_t i;
+/* Parameter arrays for one routing call: on the stack for the usual few
+ * parameters, one heap block beyond that. */
+#define PARAMS_INLINE 16
+typedef struct params_buf {
+	const uint8_t *vals_in[PARAMS_INLINE];
+	int32_t lens_in[PARAMS_INLINE];
+	int16_t fmts_in[PARAMS_INLINE];
+	void *heap;
+} params_buf_t;
 
-	*vals = calloc((size_t)n + 1, sizeof(**vals));
-	*lens = calloc((size_t)n + 1, sizeof(**lens));
-	*fmts = calloc((size_t)n + 1, sizeof(**fmts));
-	if (*vals == NULL || *lens == NULL || *fmts == NULL)
-		return SG_ENOMEM;
-	for (i = 0; i < (size_t)n; i++)
-		(*lens)[i] = -1;
-	for (i = 0; i < s->nlits; i++) {
-		int k = s->lits[i].param - 1;
-		if (k < 0 || k >= n)
+/* Bind parameters first ($1..$base), then the text's literals as text
+ * parameters $base+1... */
+static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_params_t *p, params_buf_t *pb)
+{
+	int n = s->base + (int)s->nlits, i;
+	const uint8_t **vals = pb->vals_in;
+	int32_t *lens = pb->lens_in;
+	int16_t *fmts = pb->fmts_in;
+
+	pb->heap = NULL;
+	if (n > PARAMS_INLINE) {
+		size_t sz = (size_t)n * (sizeof(*vals) + sizeof(*lens) + sizeof(*fmts));
+		pb->heap = calloc(1, sz);
+		if (pb->heap == NULL)
+			return SG_ENOMEM;
+		vals = pb->heap;
+		lens = (int32_t *)(vals + n);
+		fmts = (int16_t *)(lens + n);
+	}
+	for (i = 0; i < n; i++) {
+		vals[i] = NULL;
+		lens[i] = -1;
+		fmts[i] = 0;
+	}
+	for (i = 0; bind != NULL && i < bind->n && i < s->base; i++) {
+		vals[i] = bind->values[i];
+		lens[i] = bind->lens[i];
+		fmts[i] = bind->formats[i];
+	}
+	for (size_t k = 0; k < s->nlits; k++) {
+		int at = s->lits[k].param - 1;
+		if (at < s->base || at >= n)
 			continue;
-		(*vals)[k] = (const uint8_t *)s->lits[i].value;
-		(*lens)[k] = (int32_t)strlen(s->lits[i].value);
+		vals[at] = (const uint8_t *)s->lits[k].value;
+		lens[at] = (int32_t)strlen(s->lits[k].value);
 	}
 	p->n = n;
-	p->values = *vals;
-	p->lens = *lens;
-	p->formats = *fmts;
-	p->types = NULL;
-	return 0;
-}
-
-/* Bind parameters first ($1..$base), then the text's literals. */
-static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_params_t *p,
-                        const uint8_t ***vals, int32_t **lens, int16_t **fmts)
-{
-	int i, rc;
-
-	rc = shape_params(s, p, vals, lens, fmts);
-	if (rc != 0 || bind == NULL)
-		return rc;
-	for (i = 0; i < bind->n && i < s->base; i++) {
-		(*vals)[i] = bind->values[i];
-		(*lens)[i] = bind->lens[i];
-		(*fmts)[i] = bind->formats[i];
-	}
+	p->values = vals;
+	p->lens = lens;
+	p->formats = fmts;
 	p->types = NULL;
 	return 0;
 }
@@ -347,11 +354,9 @@ static int merge_params(const sql_shape_t *s, const route_params_t *bind, route_
 int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *params, int64_t now_us,
                        bool explain, router_decision_t *d)
 {
-	const uint8_t **vals = NULL;
-	int32_t *lens = NULL;
-	int16_t *fmts = NULL;
 	char hint_shard[64], hint_key[128];
 	route_params_t merged;
+	params_buf_t pb = {.heap = NULL};
 	sql_shape_t shape;
 	sg_plan_t *plan;
 	int rc;
@@ -377,7 +382,7 @@ int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *pa
 		if (rc != 0)
 			goto out;
 	}
-	rc = merge_params(&shape, params, &merged, &vals, &lens, &fmts);
+	rc = merge_params(&shape, params, &merged, &pb);
 	if (rc == 0)
 		rc = route_plan_hinted(r, plan, &merged, now_us, hint_shard, hint_key, explain, d);
 	/* Anything but a clean single-shard answer is explained to someone:
@@ -385,9 +390,7 @@ int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *pa
 	if (rc == 0 && !explain && (d->shard < 0 || d->sqlstate[0] != '\0'))
 		rc = route_plan_hinted(r, plan, &merged, now_us, hint_shard, hint_key, true, d);
 out:
-	free(vals);
-	free(lens);
-	free(fmts);
+	free(pb.heap);
 	sql_shape_free(&shape);
 	return rc;
 }
