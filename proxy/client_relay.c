@@ -58,25 +58,36 @@ static int relay_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
 	return 0;
 }
 
+/* Is m the unnamed statement the client parsed last (text and types)? */
+static bool relay_unnamed_is(const sg_client_t *c, const wire_parse_msg_t *m)
+{
+	return c->unnamed_query != NULL && c->unnamed_ntypes == m->nparams &&
+	       strcmp(c->unnamed_query, m->query) == 0 &&
+	       (m->nparams == 0 || memcmp(c->unnamed_types, m->param_types, (size_t)m->nparams * 4) == 0);
+}
+
 static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_parse_msg_t m;
 	sg_pstmt_t *st;
 	const char *pin;
+	bool same;
 	int err;
 
 	err = wire_parse_parse(f, &m);
 	if (err != 0)
 		return err;
-	pin = c->pin_reason == NULL && client_translates(c) ? sql_pin_reason(m.query) : NULL;
+	/* Drivers re-send the same unnamed statement for every execution:
+	 * it was scanned and remembered already. */
+	same = m.stmt[0] == '\0' && relay_unnamed_is(c, &m);
+	pin = !same && c->pin_reason == NULL && client_translates(c) ? sql_pin_reason(m.query) : NULL;
 	if (pin != NULL) {
 		c->pin_reason = pin;
 		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
 	}
 	if (m.stmt[0] == '\0' && client_translates(c)) {
 		/* Its Binds may run on another backend, and are routed by it. */
-		err = relay_remember_unnamed(c, &m);
-		if (err != 0)
+		if (!same && (err = relay_remember_unnamed(c, &m)) != 0)
 			return err;
 		s->unnamed_client = c->id;
 		s->unnamed_gen = c->unnamed_gen;
