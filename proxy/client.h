@@ -79,9 +79,9 @@ struct sg_client {
 	struct client_copy *copy_in; /* owned: a COPY FROM STDIN being split by key */
 	const char *routed_pin;      /* the routed Query's pin reason (static), valid if routed_pin_set */
 	bool routed_pin_set;
-	char tx_status;              /* last ReadyForQuery status it saw */
-	bool skip_until_sync;        /* after an error we raised in extended mode */
-	bool server_lost;            /* backend died while it held one */
+	char tx_status;       /* last ReadyForQuery status it saw */
+	bool skip_until_sync; /* after an error we raised in extended mode */
+	bool server_lost;     /* backend died while it held one */
 	bool reading;
 	bool closing_after_flush; /* close once the output drains */
 	bool paused_wait;         /* in sg_proxy_t.paused (PAUSE) */
@@ -151,7 +151,11 @@ int client_route_decide(sg_client_t *c, const struct router_decision *d, bool si
 /* client_bcast.c: the same statement on several shards, one after another. */
 /* split: NULL to run `sql` everywhere, or per-shard texts; payload: COPY
  * data per shard for a split COPY (both taken over; may be NULL). */
-int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split, wbuf_t **payload);
+/* gather: each shard has its own rows (split INSERT, multi-shard SELECT,
+ * UPDATE/DELETE): relay them under one RowDescription and add the counts;
+ * otherwise (DDL, replicated writes) one copy's count and no rows. */
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split, wbuf_t **payload,
+                       bool gather);
 void client_bcast_next(sg_client_t *c);
 void client_bcast_send(sg_client_t *c);
 int client_bcast_reply(sg_client_t *c, const wire_frame_t *f);

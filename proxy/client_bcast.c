@@ -21,6 +21,7 @@ struct client_bcast {
 	char *sqls[64];      /* owned per-shard statements (split INSERT), NULL: use sql */
 	bool split;          /* split rows: counts add up and rows are relayed */
 	bool sent_desc;      /* RowDescription already relayed */
+	wbuf_t desc;         /* that RowDescription: every shard must send the same */
 	wbuf_t *payload[64]; /* owned: COPY data per shard, sent after its CopyInResponse */
 	uint64_t pending;    /* shards still to run */
 	uint64_t applied;    /* shards where it succeeded */
@@ -49,6 +50,7 @@ void client_bcast_free(sg_client_t *c)
 			wbuf_free(c->bcast->payload[i]);
 		free(c->bcast->payload[i]);
 	}
+	wbuf_free(&c->bcast->desc);
 	free(c->bcast->sql);
 	free(c->bcast);
 	c->bcast = NULL;
@@ -183,7 +185,8 @@ static int bcast_send_payload(sg_client_t *c)
 	return 0;
 }
 
-int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split, wbuf_t **payload)
+int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **split, wbuf_t **payload,
+                       bool gather)
 {
 	struct client_bcast *b = calloc(1, sizeof(*b));
 
@@ -199,6 +202,8 @@ int client_bcast_start(sg_client_t *c, const char *sql, uint64_t shards, char **
 		memcpy(b->payload, payload, sizeof(b->payload)); /* takes them over */
 		b->split = true;                                 /* each shard's count is its own rows */
 	}
+	if (gather)
+		b->split = true; /* distinct rows per shard: relay them, add the counts */
 	b->pending = shards;
 	b->current = -1;
 	b->failed_shard = -1;
@@ -248,12 +253,23 @@ int client_bcast_reply(sg_client_t *c, const wire_frame_t *f)
 		/* The shard waits for COPY data: ours, if this is a split COPY. */
 		return b->payload[b->current] != NULL ? bcast_send_payload(c) : SG_EPROTO;
 	case 'T':
-	case 'D':
-		/* RETURNING of a split INSERT: one description, every shard's rows. */
-		if (b->split && (f->type == 'D' || !b->sent_desc)) {
+		/* One description for all: the first shard's, and every other
+		 * shard must agree (else the rows could not be one result). */
+		if (!b->split)
+			return 0;
+		if (!b->sent_desc) {
 			wbuf_put(&c->out.pending, f->body - 5, f->total_len);
+			wbuf_put(&b->desc, f->body - 5, f->total_len);
 			b->sent_desc = true;
+		} else if (b->desc.len != f->total_len ||
+		           memcmp(b->desc.data, f->body - 5, f->total_len) != 0) {
+			client_bcast_fail(c, "XX000",
+			                  "shards returned different row descriptions for the same query");
 		}
+		return 0;
+	case 'D':
+		if (b->split && !b->failed)
+			wbuf_put(&c->out.pending, f->body - 5, f->total_len);
 		return 0;
 	default:
 		return 0; /* notices, ReadyForQuery: bookkeeping is the server's */

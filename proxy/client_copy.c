@@ -231,7 +231,7 @@ static int copy_finish(sg_client_t *c)
 	cp->sql = NULL;
 	client_copy_free(c);
 	/* The bcast takes the payloads over, also when it fails. */
-	rc = client_bcast_start(c, sql, shards, NULL, payload);
+	rc = client_bcast_start(c, sql, shards, NULL, payload, true);
 	free(sql);
 	return rc < 0 ? rc : 0;
 oom:

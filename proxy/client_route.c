@@ -126,6 +126,43 @@ int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple,
 	return ROUTE_FORWARD;
 }
 
+/* Outside a transaction, on no particular shard: a statement may run on
+ * several shards in turn. */
+static bool route_can_fan_out(const sg_client_t *c)
+{
+	return c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
+	       sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION;
+}
+
+/* A read whose rows live on several shards: each shard runs it and the
+ * rows are concatenated (only where that is the right answer); an
+ * UPDATE/DELETE without the key, when fanout.allow_multi_shard_writes.
+ * ROUTE_ERROR: not for this (the caller tries its other ways). */
+static int route_fan_out(sg_client_t *c, const char *sql, const router_decision_t *d)
+{
+	char msg[900];
+
+	if (d->kind == SQLK_SELECT && d->unmergeable == NULL)
+		return client_bcast_start(c, sql, d->shards, NULL, NULL, true);
+	if ((d->kind == SQLK_UPDATE || d->kind == SQLK_DELETE) && d->unmergeable == NULL) {
+		if (sg_px->cfg->fanout.allow_multi_shard_writes)
+			return client_bcast_start(c, sql, d->shards, NULL, NULL, true);
+		snprintf(msg, sizeof(msg),
+		         "%s without the sharding key would change rows on several shards (%s); add the key "
+		         "or set "
+		         "fanout.allow_multi_shard_writes: true",
+		         d->kind == SQLK_UPDATE ? "UPDATE" : "DELETE", d->reason);
+		return route_answer(c, NULL, "0A000", msg);
+	}
+	if (d->kind != SQLK_SELECT || d->unmergeable == NULL)
+		return ROUTE_ERROR;
+	snprintf(msg, sizeof(msg),
+	         "statement needs several shards (%s) and uses %s, which cross-shard queries do not support "
+	         "yet",
+	         d->reason, d->unmergeable);
+	return route_answer(c, NULL, "0A000", msg);
+}
+
 /* In transaction mode the client's prepared statements are not on the
  * backend under their own names: DEALLOCATE of one is answered here. */
 static bool route_deallocate(sg_client_t *c, const char *sql)
@@ -183,7 +220,7 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	}
 	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
 	if (rc == ROUTE_BCAST)
-		return client_bcast_start(c, sql, d.shards, NULL, NULL);
+		return client_bcast_start(c, sql, d.shards, NULL, NULL, false);
 	if (rc == ROUTE_ERROR && d.kind == SQLK_INSERT && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
 	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
 	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION) {
@@ -192,11 +229,14 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 		uint64_t shards;
 		rc = router_split_insert(sg_px->router, sql, router_now_us(), split, &shards);
 		if (rc == 0)
-			return client_bcast_start(c, sql, shards, split, NULL);
+			return client_bcast_start(c, sql, shards, split, NULL, true);
 		if (rc != SG_ENOTSUP)
 			return rc;
 		rc = ROUTE_ERROR;
 	}
+	if (rc == ROUTE_ERROR && d.sqlstate[0] == '\0' && d.shard < 0 && route_can_fan_out(c) &&
+	    (rc = route_fan_out(c, sql, &d)) != ROUTE_ERROR)
+		return rc;
 	if (rc == ROUTE_ERROR && d.kind == SQLK_COPY_FROM && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
 	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
 	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION)
@@ -280,7 +320,8 @@ static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg
 	memset(&bp, 0, sizeof(bp));
 	rc = m != NULL ? bind_params_fill(&bp, m, ntypes, types) : 0;
 	if (rc == 0)
-		rc = router_route_bound(sg_px->router, sql, m ? &bp.p : NULL, router_now_us(), sg_log_level >= LOG_DEBUG, &d);
+		rc = router_route_bound(sg_px->router, sql, m ? &bp.p : NULL, router_now_us(),
+		                        sg_log_level >= LOG_DEBUG, &d);
 	bind_params_free(&bp);
 	if (rc != 0)
 		return rc;

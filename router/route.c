@@ -254,9 +254,9 @@ static rplace_t r_place_time(const sg_shardmap_t *m, int ti, const rv_key_t *k, 
 	}
 	*shard = t->tier_shard[tier];
 	if (n > 0)
-	snprintf(desc, n, "%stier %s → shard %s",
-	         k->kind == RV_NULL ? "no value (now() default assumed) → " : "", t->cfg->tiers[tier].name,
-	         r_shard_name(m, *shard));
+		snprintf(desc, n, "%stier %s → shard %s",
+		         k->kind == RV_NULL ? "no value (now() default assumed) → " : "",
+		         t->cfg->tiers[tier].name, r_shard_name(m, *shard));
 	return RP_SHARD;
 }
 

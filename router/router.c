@@ -229,6 +229,36 @@ static bool stmt_anywhere(const sql_stmt_t *st)
 	}
 }
 
+/* What stops a multi-shard statement from being answered by running it
+ * on each shard and concatenating the rows. */
+static const char *plan_unmergeable(const sql_analysis_t *a)
+{
+	const sql_stmt_t *st;
+
+	if (a->nstmts != 1)
+		return "several statements in one query";
+	st = &a->stmts[0];
+	if (st->kind == SQLK_UPDATE || st->kind == SQLK_DELETE)
+		return st->has_order_by || st->has_limit ? "ORDER BY/LIMIT" : NULL;
+	if (st->kind != SQLK_SELECT)
+		return "this kind of statement";
+	if (st->has_aggregate)
+		return "aggregate functions";
+	if (st->has_group_by)
+		return "GROUP BY";
+	if (st->has_window)
+		return "window functions";
+	if (st->has_order_by)
+		return "ORDER BY";
+	if (st->has_limit)
+		return "LIMIT/OFFSET";
+	if (st->has_distinct)
+		return "DISTINCT";
+	if (st->for_update)
+		return "FOR UPDATE";
+	return NULL;
+}
+
 static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
                              const char *hint_shard, const char *hint_key, bool explain, router_decision_t *d)
 {
@@ -240,6 +270,7 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 	memset(d, 0, sizeof(*d));
 	d->shard = -1;
 	d->pin = p->pin;
+	d->unmergeable = plan_unmergeable(a);
 	d->nstmts = a->nstmts;
 	d->kind = a->nstmts > 0 ? a->stmts[0].kind : SQLK_OTHER;
 	if (p->too_complex) {
@@ -372,9 +403,9 @@ int router_route_bound(sg_router_t *r, const char *sql, const route_params_t *pa
 			router_plan_free(plan);
 			r->uncacheable++;
 			plan = router_plan_text(r, sql);
-			rc = plan == NULL
-			             ? SG_ENOMEM
-			             : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key, true, d);
+			rc = plan == NULL ? SG_ENOMEM
+			                  : route_plan_hinted(r, plan, params, now_us, hint_shard, hint_key,
+			                                      true, d);
 			router_plan_free(plan);
 			goto out;
 		}

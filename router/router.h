@@ -29,7 +29,7 @@ typedef struct sg_plan {
 	sql_analysis_t a;
 	bool parse_failed;
 	bool too_complex; /* nested too deeply to analyse safely: refused (54001) */
-	const char *pin; /* sql_pin_reason of the text (static string), cached with the plan */
+	const char *pin;  /* sql_pin_reason of the text (static string), cached with the plan */
 } sg_plan_t;
 
 typedef struct sg_router {
@@ -50,9 +50,13 @@ typedef struct router_decision {
 	uint64_t shards; /* every shard the statement(s) need */
 	int shard;       /* the single shard, or -1 when it needs several or none */
 	bool write_all;
-	bool anywhere;      /* no table at all (SELECT 1, SET, BEGIN): any shard can answer */
-	bool hinted;        /* a comment hint decided */
-	const char *pin;    /* the statement pins its session (sql_pin_reason), or NULL */
+	bool anywhere;   /* no table at all (SELECT 1, SET, BEGIN): any shard can answer */
+	bool hinted;     /* a comment hint decided */
+	const char *pin; /* the statement pins its session (sql_pin_reason), or NULL */
+	/* For a statement on several shards: NULL when its results can simply
+	 * be concatenated (one plain SELECT, or one UPDATE/DELETE), else the
+	 * construct that needs a real merge ("ORDER BY", "aggregate", ...). */
+	const char *unmergeable;
 	char set_shard[64]; /* SQLK_SET_SHARD: the name ("" for RESET) */
 	char sqlstate[6];   /* non-empty: answer with this error */
 	char error[256];

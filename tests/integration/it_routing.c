@@ -974,6 +974,53 @@ static void test_multi_shard_rejected(void **state)
 	it_finish(c);
 }
 
+/* Plain reads over several shards run on each and come back as one
+ * result (rows concatenated, counts added); what needs a real merge is
+ * still refused, naming the construct. */
+static void test_multi_shard_reads(void **state)
+{
+	long long a, b, direct = 0;
+	PGconn *d, *c;
+	PGresult *r;
+	char sql[256], *msg;
+
+	it_skip_if_direct();
+	d = shard_connect(0);
+	pick_keys(d, 0, 760000, 1, &a);
+	pick_keys(d, 2, 760000, 1, &b);
+	it_finish(d);
+	delete_keys_everywhere(700000, 800000);
+	c = app_connect();
+	exec_fmt(c, "INSERT INTO orders (user_id, amount, note) VALUES (%lld, 1.25, 'a'), (%lld, 2.50, 'b')",
+	         a, b);
+
+	snprintf(sql, sizeof(sql), "SELECT user_id, amount FROM orders WHERE user_id IN (%lld, %lld)", a, b);
+	r = it_exec_ok(c, sql);
+	assert_int_equal(PQntuples(r), 2);
+	assert_string_equal(PQcmdStatus(r), "SELECT 2");
+	assert_string_equal(PQfname(r, 1), "amount");
+	PQclear(r);
+
+	for (int s = 0; s < NSHARDS; s++) {
+		PGconn *x = shard_connect(s);
+		direct += scalar_ll(x, "SELECT count(*) FROM orders");
+		it_finish(x);
+	}
+	r = it_exec_ok(c, "SELECT user_id FROM orders");
+	assert_int_equal(PQntuples(r), direct);
+	PQclear(r);
+
+	msg = expect_error(c, "SELECT user_id FROM orders ORDER BY user_id", "0A000");
+	assert_contains(msg, "ORDER BY");
+	free(msg);
+	msg = expect_error(c, "UPDATE orders SET note = 'x'", "0A000");
+	assert_contains(msg, "allow_multi_shard_writes");
+	free(msg);
+	it_expect_sqlstate(c, "SELECT user_id / 0 FROM orders", "22012");
+	it_expect_scalar(c, "SELECT 'usable'", "usable");
+	it_finish(c);
+}
+
 /* A split COPY with a row no shard takes fails as a whole: nothing is
  * written anywhere; COPY without the key column is refused up front. */
 static void test_copy_split_errors(void **state)
@@ -1241,6 +1288,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_insert_without_column_list, it_teardown),
 	        cmocka_unit_test_teardown(test_ddl_every_shard, it_teardown),
 	        cmocka_unit_test_teardown(test_copy_split_errors, it_teardown),
+	        cmocka_unit_test_teardown(test_multi_shard_reads, it_teardown),
 	        cmocka_unit_test_teardown(test_hash_text_keys, it_teardown),
 	        cmocka_unit_test_teardown(test_region, it_teardown),
 	        cmocka_unit_test_teardown(test_time_tiers, it_teardown),
