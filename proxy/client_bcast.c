@@ -1,12 +1,16 @@
-/* client_bcast.c — one statement run on several shards in turn: DDL and
- * writes to replicated tables go to every shard. The shards run one
- * after another (a failure stops the rest), the replies are collected
- * rather than relayed, and the client sees one reply: the summed
- * CommandComplete (one copy's count: the rows are the same everywhere), or
- * the first error with the shard named. A multi-row INSERT split by shard
- * runs the same way, each shard getting its own rows; its counts add up
- * and RETURNING rows are relayed. Only outside
- * a transaction: inside one it would be a cross-shard transaction. */
+/* client_bcast.c — one statement run on several shards in turn.
+ *
+ * Two ways to answer, chosen at start:
+ * - broadcast (DDL, writes to replicated tables): the same rows are on
+ *   every shard, so the client gets one copy's CommandComplete and no rows;
+ * - gather (split INSERT/COPY, plain SELECT over several shards,
+ *   UPDATE/DELETE without the key): each shard has its own rows, which are
+ *   relayed as they come under the first shard's RowDescription (all must
+ *   agree), and the counts add up.
+ * Shards run one after another; the first error stops the rest and is
+ * reported with the shard named (and where it was already applied).
+ * Only outside a transaction: inside one it would be a cross-shard
+ * transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +23,14 @@
 struct client_bcast {
 	char *sql;           /* owned copy of the statement (broadcast) */
 	char *sqls[64];      /* owned per-shard statements (split INSERT), NULL: use sql */
-	bool split;          /* split rows: counts add up and rows are relayed */
+	bool split;          /* gather: counts add up and rows are relayed */
 	bool sent_desc;      /* RowDescription already relayed */
 	wbuf_t desc;         /* that RowDescription: every shard must send the same */
 	wbuf_t *payload[64]; /* owned: COPY data per shard, sent after its CopyInResponse */
 	uint64_t pending;    /* shards still to run */
 	uint64_t applied;    /* shards where it succeeded */
 	int current;
-	uint64_t rows; /* the largest count any shard reported */
+	uint64_t rows; /* gather: the sum of the counts; broadcast: the largest */
 	bool counted;  /* the tag carried a row count */
 	char verb[32]; /* CommandComplete verb, e.g. "CREATE TABLE", "INSERT" */
 	bool failed;
