@@ -163,6 +163,26 @@ static int route_fan_out(sg_client_t *c, const char *sql, const router_decision_
 	return route_answer(c, NULL, "0A000", msg);
 }
 
+/* A statement for several shards, outside a transaction: split (INSERT
+ * rows, COPY rows), gathered (plain SELECT, UPDATE/DELETE when allowed),
+ * or refused naming what is missing. ROUTE_ERROR: none of these. */
+static int route_multi(sg_client_t *c, const char *sql, const router_decision_t *d)
+{
+	char *split[64] = {0};
+	uint64_t shards;
+	int rc;
+
+	if (d->nstmts == 1 && d->kind == SQLK_INSERT) {
+		rc = router_split_insert(sg_px->router, sql, router_now_us(), split, &shards);
+		if (rc == 0)
+			return client_bcast_start(c, sql, shards, split, NULL, true);
+		return rc == SG_ENOTSUP ? ROUTE_ERROR : rc;
+	}
+	if (d->nstmts == 1 && d->kind == SQLK_COPY_FROM)
+		return client_copy_start(c, sql);
+	return route_fan_out(c, sql, d);
+}
+
 /* In transaction mode the client's prepared statements are not on the
  * backend under their own names: DEALLOCATE of one is answered here. */
 static bool route_deallocate(sg_client_t *c, const char *sql)
@@ -221,26 +241,9 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
 	if (rc == ROUTE_BCAST)
 		return client_bcast_start(c, sql, d.shards, NULL, NULL, false);
-	if (rc == ROUTE_ERROR && d.kind == SQLK_INSERT && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
-	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
-	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION) {
-		/* Rows for several shards: one INSERT per shard. */
-		char *split[64] = {0};
-		uint64_t shards;
-		rc = router_split_insert(sg_px->router, sql, router_now_us(), split, &shards);
-		if (rc == 0)
-			return client_bcast_start(c, sql, shards, split, NULL, true);
-		if (rc != SG_ENOTSUP)
-			return rc;
-		rc = ROUTE_ERROR;
-	}
 	if (rc == ROUTE_ERROR && d.sqlstate[0] == '\0' && d.shard < 0 && route_can_fan_out(c) &&
-	    (rc = route_fan_out(c, sql, &d)) != ROUTE_ERROR)
+	    (rc = route_multi(c, sql, &d)) != ROUTE_ERROR)
 		return rc;
-	if (rc == ROUTE_ERROR && d.kind == SQLK_COPY_FROM && d.nstmts == 1 && d.sqlstate[0] == '\0' &&
-	    c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
-	    sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION)
-		return client_copy_start(c, sql); /* rows split by key */
 	if (rc == ROUTE_ERROR && c->server == NULL)
 		return route_answer(c, NULL, d.sqlstate[0] ? d.sqlstate : "0A000", msg);
 	if (rc == ROUTE_ERROR || rc == ROUTE_MISMATCH) {
