@@ -178,7 +178,16 @@ static void copy_data(sg_client_t *c, const uint8_t *p, size_t n, bool last)
 	size_t start = 0, i, len;
 	bool inq = false;
 
+	if (cp->failed) {
+		wbuf_reset(&cp->partial); /* consume the rest, answer at CopyDone */
+		return;
+	}
 	wbuf_put(&cp->partial, p, n);
+	if (cp->partial.len > COPY_SPLIT_MAX || cp->partial.oom) {
+		copy_fail(cp, "54000", "%s", "a COPY row longer than 256 MB");
+		wbuf_reset(&cp->partial);
+		return;
+	}
 	buf = (const char *)cp->partial.data;
 	len = cp->partial.len;
 	for (i = 0; i < len; i++) {
