@@ -5,11 +5,11 @@
  * and analyze_dml.c, constraints in analyze_cons.c, constant folding in
  * analyze_expr.c and analyze_time.c, text scans in analyze_text.c.
  *
- * libpg_query keeps a per-thread memory context between calls (that is
- * what makes repeated parses cheap); pg_query_exit() releases it when a
- * thread is done parsing. Each call's parse and scan results are freed
- * before it returns. */
+ * Each call parses on a short-lived thread with a large stack (see
+ * sql_analyze); libpg_query's per-thread memory context goes with that
+ * thread. Each call's parse and scan results are freed before it returns. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,7 +551,7 @@ static void analysis_fail(sql_analysis_t *out, int rc)
 	}
 }
 
-int sql_analyze(const char *sql, const sql_table_spec_t *tables, size_t ntables, sql_analysis_t *out)
+static int analyze_here(const char *sql, const sql_table_spec_t *tables, size_t ntables, sql_analysis_t *out)
 {
 	PgQueryProtobufParseResult res;
 	sqa_ctx_t c;
@@ -591,6 +591,55 @@ fail:
 	if (rc != 0)
 		analysis_fail(out, rc);
 	return rc;
+}
+
+/* libpg_query and protobuf-c recurse once per nesting level, in C, on
+ * the caller's stack. The nesting estimate above refuses the obvious
+ * cases, but some forms (BETWEEN ... AND, CASE, ARRAY[...]) nest without
+ * it noticing, up to the grammar's own limit, which needs more than the
+ * event loop's 8 MB. So the analysis runs on a thread of its own with a
+ * large stack (reserved, only touched as used); it only runs on plan-cache
+ * misses, so the thread costs nothing on the hot path. */
+#define SQA_STACK_SIZE ((size_t)256 << 20)
+
+typedef struct analyze_job {
+	const char *sql;
+	const sql_table_spec_t *tables;
+	size_t ntables;
+	sql_analysis_t *out;
+	int rc;
+} analyze_job_t;
+
+static void *analyze_thread(void *arg)
+{
+	analyze_job_t *job = arg;
+
+	/* libpg_query frees its per-thread memory context itself when the
+	 * thread ends (thread-specific data destructor). */
+	job->rc = analyze_here(job->sql, job->tables, job->ntables, job->out);
+	return NULL;
+}
+
+int sql_analyze(const char *sql, const sql_table_spec_t *tables, size_t ntables, sql_analysis_t *out)
+{
+	analyze_job_t job = {.sql = sql, .tables = tables, .ntables = ntables, .out = out, .rc = SG_ENOMEM};
+	pthread_attr_t attr;
+	pthread_t th;
+	int err;
+
+	if (pthread_attr_init(&attr) != 0)
+		return SG_ENOMEM;
+	err = pthread_attr_setstacksize(&attr, SQA_STACK_SIZE);
+	if (err == 0)
+		err = pthread_create(&th, &attr, analyze_thread, &job);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->error, sizeof(out->error), "could not start the SQL analysis");
+		return SG_ENOMEM;
+	}
+	pthread_join(th, NULL);
+	return job.rc;
 }
 
 void sql_analysis_free(sql_analysis_t *a)

@@ -195,12 +195,12 @@ typedef struct sql_analysis {
  * recurse per level and could overflow the stack; `error` filled; the
  * caller should refuse it, SQLSTATE 54001 statement_too_complex, since
  * its tables are unknown), or SG_ENOMEM. With SG_EPROTO and SG_ERANGE
- * there are no statements, but the hints are filled. At the nesting
- * limit the call needs about 4 MB of stack (8 MB is the default for the
- * main thread and for new threads). One libpg_query parse per call (plus
- * one scan with its lexer for texts over 1000 bytes, or to locate INSERT
- * rows); libpg_query keeps a per-thread memory context, released by
- * pg_query_exit() when a thread is done. */
+ * there are no statements, but the hints are filled. The parse runs on a
+ * thread of its own with a 256 MB stack (libpg_query and protobuf-c recurse
+ * once per nesting level, and some forms nest past the estimate up to the
+ * grammar's limit), joined before returning; its libpg_query memory is
+ * released when that thread ends. One libpg_query parse per call (plus one
+ * scan with its lexer for texts over 1000 bytes, or to locate INSERT rows). */
 int sql_analyze(const char *sql, const sql_table_spec_t *tables, size_t ntables, sql_analysis_t *out);
 void sql_analysis_free(sql_analysis_t *a);
 

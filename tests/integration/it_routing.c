@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1021,6 +1022,34 @@ static void test_multi_shard_reads(void **state)
 	it_finish(c);
 }
 
+/* Deeply nested text that the nesting estimate does not catch (found by
+ * fuzz/fuzz_sql.c): libpg_query's recursion must not take the proxy down.
+ * PostgreSQL itself refuses it; the connection and the proxy live on. */
+static void test_deep_nesting_survives(void **state)
+{
+	const char *unit = "BETWEEN 1 AND NOT 1 ";
+	size_t n = 1454, len = 9 + n * strlen(unit) + 1;
+	char *sql = malloc(len);
+	PGconn *c;
+	PGresult *r;
+
+	it_skip_if_direct();
+	assert_non_null(sql);
+	strcpy(sql, "SELECT 1 ");
+	for (size_t i = 0; i < n; i++)
+		strcat(sql, unit);
+	c = app_connect();
+	for (int i = 0; i < 2; i++) { /* the second time from the plan cache */
+		r = PQexec(c, sql);
+		assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+		PQclear(r);
+	}
+	free(sql);
+	it_expect_scalar(c, "SELECT 'alive'", "alive");
+	it_finish(c);
+	assert_int_equal(kill((pid_t)it_env_int("SG_PID"), 0), 0);
+}
+
 /* A split COPY with a row no shard takes fails as a whole: nothing is
  * written anywhere; COPY without the key column is refused up front. */
 static void test_copy_split_errors(void **state)
@@ -1289,6 +1318,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_ddl_every_shard, it_teardown),
 	        cmocka_unit_test_teardown(test_copy_split_errors, it_teardown),
 	        cmocka_unit_test_teardown(test_multi_shard_reads, it_teardown),
+	        cmocka_unit_test_teardown(test_deep_nesting_survives, it_teardown),
 	        cmocka_unit_test_teardown(test_hash_text_keys, it_teardown),
 	        cmocka_unit_test_teardown(test_region, it_teardown),
 	        cmocka_unit_test_teardown(test_time_tiers, it_teardown),

@@ -1,0 +1,3 @@
+-- dashboard: revenue
+SELECT sum(total) -- per user
+FROM orders /* all /* nested */ */ WHERE user_id = 5

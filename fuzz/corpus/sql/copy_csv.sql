@@ -1,0 +1,1 @@
+COPY orders (id, user_id) FROM STDIN WITH (FORMAT csv, DELIMITER ';')

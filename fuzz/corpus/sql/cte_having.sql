@@ -1,0 +1,1 @@
+WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '30 days' AND total > 100) SELECT user_id, count(*) FROM recent GROUP BY user_id HAVING count(*) > 3 ORDER BY 2 DESC LIMIT 10

@@ -1,0 +1,1 @@
+DELETE FROM orders WHERE user_id = 42 AND id IN (10, 11)

@@ -1,0 +1,1 @@
+SELECT $$it's $1$$ || $tag$ a $$ b $tag$ FROM t WHERE id = 9

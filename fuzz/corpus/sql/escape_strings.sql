@@ -1,0 +1,1 @@
+SELECT E'line1\nline2\t\'q\'', E'\\server\\share' FROM t WHERE name = E'caf\u00e9'

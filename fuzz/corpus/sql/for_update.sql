@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE user_id = 42 FOR UPDATE SKIP LOCKED

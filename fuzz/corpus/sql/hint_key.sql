@@ -1,0 +1,1 @@
+/* sharding_key: 42 */ SELECT * FROM orders WHERE user_id = 42

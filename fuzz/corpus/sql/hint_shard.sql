@@ -1,0 +1,1 @@
+/* shard: asia */ DELETE FROM regional_metrics WHERE region = ANY('{JP,SG}') OR region = 'AU'

@@ -1,0 +1,1 @@
+INSERT INTO orders (id, user_id, total, note) VALUES (1, 42, 9.99, 'first'), (2, 43, 19.5, 'it''s'), (3, 44, 0, NULL)

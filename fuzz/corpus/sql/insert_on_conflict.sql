@@ -1,0 +1,1 @@
+INSERT INTO orders (id, user_id) VALUES (5, 6) ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id

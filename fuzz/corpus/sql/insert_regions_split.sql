@@ -1,0 +1,1 @@
+INSERT INTO regional_metrics (region, amount) VALUES ('US', 1), ('de', 2), ('JP', 3), ('US', 4)

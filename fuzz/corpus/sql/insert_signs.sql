@@ -1,0 +1,1 @@
+INSERT INTO orders (id, user_id, total) VALUES (-9223372036854775808, -1, -0.5)

@@ -1,0 +1,1 @@
+INSERT INTO metrics (created_at, name, value) VALUES (now(), 'cpu', 0.5), ('2026-10-01', 'cpu', 0.7), ('2020-01-01 10:00+02', 'mem', 1)

@@ -1,0 +1,1 @@
+MERGE INTO stock s USING deliveries d ON s.item = d.item WHEN MATCHED AND d.qty > 0 THEN UPDATE SET qty = s.qty + d.qty WHEN NOT MATCHED THEN INSERT VALUES (d.item, d.qty, 'new')

@@ -1,0 +1,1 @@
+SELECT * FROM metrics WHERE ts BETWEEN timestamptz '2026-01-01 00:00:00+00' AND now()

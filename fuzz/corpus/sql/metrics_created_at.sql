@@ -1,0 +1,1 @@
+SELECT * FROM metrics WHERE created_at >= now() - interval '10 days' AND created_at < '2026-11-15'::timestamptz

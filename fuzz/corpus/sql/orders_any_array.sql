@@ -1,0 +1,1 @@
+SELECT count(*) FROM orders WHERE user_id = ANY('{1,2,3}'::bigint[])

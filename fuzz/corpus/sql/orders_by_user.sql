@@ -1,0 +1,1 @@
+SELECT id, total, created_at FROM orders WHERE user_id = 42 ORDER BY created_at DESC LIMIT 20

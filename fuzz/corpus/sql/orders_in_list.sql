@@ -1,0 +1,1 @@
+SELECT * FROM sales.orders WHERE user_id IN (1, 2, 3, 4) AND status <> 'cancelled'

@@ -1,0 +1,1 @@
+PREPARE q (int) AS SELECT * FROM orders WHERE id = $1 AND total > 5

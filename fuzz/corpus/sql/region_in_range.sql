@@ -1,0 +1,1 @@
+SELECT region, date_trunc('day', ts) AS day, sum(amount) FROM regional_metrics WHERE region IN ('eu', 'us') AND ts >= '2026-01-01' AND ts < '2026-02-01' GROUP BY region, day ORDER BY day

@@ -1,0 +1,1 @@
+UPDATE countries SET name = 'France' WHERE code = 'FR'; SELECT c.name, o.total FROM orders o JOIN countries c ON c.code = o.country WHERE o.user_id = 7

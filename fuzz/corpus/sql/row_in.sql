@@ -1,0 +1,1 @@
+SELECT * FROM orders WHERE (user_id, id) IN ((1, 2), (3, 4))

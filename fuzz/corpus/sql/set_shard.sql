@@ -1,0 +1,1 @@
+SET LOCAL shardgate.shard = 'europe'

@@ -1,0 +1,1 @@
+SELECT * FROM orders WHERE user_id = 1 UNION ALL SELECT * FROM archived_orders WHERE user_id = 1 ORDER BY 1 LIMIT 5

@@ -1,0 +1,1 @@
+UPDATE orders SET status = 'shipped', shipped_at = now() WHERE user_id = 42 AND id IN (1, 2, 3)
