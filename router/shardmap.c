@@ -17,21 +17,6 @@
 /* Shard sets are 64-bit bitmaps (route.h). */
 #define SM_MAX_SHARDS 64
 
-static int sm_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int sm_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* Byte-wise ASCII case folding: the same rule as strcasecmp in config
  * validation, so two values validation calls distinct never collide. */
 static unsigned char sm_fold(unsigned char ch)
@@ -86,9 +71,9 @@ static int sm_build_regions(const config_t *cfg, const cfg_table_t *ct, sm_table
 		int shard = config_shard_index(cfg, ct->regions[r].shard);
 
 		if (shard < 0)
-			return sm_fail(err, errlen, SG_ECONFIG,
-			               "tables.%s: region shard '%s' is not one of the shards", ct->name,
-			               ct->regions[r].shard);
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "tables.%s: region shard '%s' is not one of the shards",
+			                     ct->name, ct->regions[r].shard);
 		for (size_t v = 0; v < ct->regions[r].nvalues; v++, k++) {
 			char *s = strdup(ct->regions[r].values[v]);
 
@@ -113,9 +98,9 @@ static int sm_build_tiers(const config_t *cfg, const cfg_table_t *ct, sm_table_t
 	for (size_t k = 0; k < ct->ntiers; k++) {
 		t->tier_shard[k] = config_shard_index(cfg, ct->tiers[k].shard);
 		if (t->tier_shard[k] < 0)
-			return sm_fail(err, errlen, SG_ECONFIG,
-			               "tables.%s: tier shard '%s' is not one of the shards", ct->name,
-			               ct->tiers[k].shard);
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "tables.%s: tier shard '%s' is not one of the shards", ct->name,
+			                     ct->tiers[k].shard);
 	}
 	t->nwm = ct->ntiers - 1;
 	if (t->nwm == 0)
@@ -166,11 +151,12 @@ int shardmap_build(config_t *cfg, int64_t now_us, sg_shardmap_t **out, char *err
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (cfg->nshards == 0 || cfg->nshards > SM_MAX_SHARDS)
-		return sm_fail(err, errlen, SG_ECONFIG, "%zu shards configured: shardgate supports 1 to %d",
-		               cfg->nshards, SM_MAX_SHARDS);
+		return shardmap_fail(err, errlen, SG_ECONFIG,
+		                     "%zu shards configured: shardgate supports 1 to %d", cfg->nshards,
+		                     SM_MAX_SHARDS);
 	if (cfg->hash.slots < 1)
-		return sm_fail(err, errlen, SG_ECONFIG, "hash.slots must be at least 1, got %d",
-		               cfg->hash.slots);
+		return shardmap_fail(err, errlen, SG_ECONFIG, "hash.slots must be at least 1, got %d",
+		                     cfg->hash.slots);
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return SG_ENOMEM;
@@ -178,8 +164,8 @@ int shardmap_build(config_t *cfg, int64_t now_us, sg_shardmap_t **out, char *err
 	m->cfg = config_ref(cfg);
 	m->default_shard = config_shard_index(cfg, cfg->default_shard);
 	if (m->default_shard < 0) {
-		rc = sm_fail(err, errlen, SG_ECONFIG, "default_shard '%s' is not one of the shards",
-		             cfg->default_shard ? cfg->default_shard : "(none)");
+		rc = shardmap_fail(err, errlen, SG_ECONFIG, "default_shard '%s' is not one of the shards",
+		                   cfg->default_shard ? cfg->default_shard : "(none)");
 		goto fail;
 	}
 	m->nslots = (uint32_t)cfg->hash.slots;

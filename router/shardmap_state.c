@@ -37,10 +37,7 @@ typedef struct st_wm_line {
 	bool used;
 } st_wm_line_t;
 
-static int st_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int st_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int shardmap_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -113,7 +110,7 @@ static int st_read(const char *path, char **out, char *err, size_t errlen)
 	*out = NULL;
 	if (f == NULL)
 		return errno == ENOENT ? SG_ENOENT
-		                       : st_fail(err, errlen, SG_EIO, "%s: %s", path, strerror(errno));
+		                       : shardmap_fail(err, errlen, SG_EIO, "%s: %s", path, strerror(errno));
 	do {
 		if (b.cap - b.len < 2) {
 			char *p = realloc(b.p, b.cap ? b.cap * 2 : 4096);
@@ -128,18 +125,18 @@ static int st_read(const char *path, char **out, char *err, size_t errlen)
 		got = fread(b.p + b.len, 1, b.cap - b.len - 1, f);
 		b.len += got;
 		if (b.len > ST_FILE_MAX) {
-			rc = st_fail(err, errlen, SG_ECONFIG, "%s is larger than %zu bytes", path,
-			             ST_FILE_MAX);
+			rc = shardmap_fail(err, errlen, SG_ECONFIG, "%s is larger than %zu bytes", path,
+			                   ST_FILE_MAX);
 			goto fail;
 		}
 	} while (got > 0);
 	if (ferror(f)) {
-		rc = st_fail(err, errlen, SG_EIO, "%s: read error", path);
+		rc = shardmap_fail(err, errlen, SG_EIO, "%s: read error", path);
 		goto fail;
 	}
 	b.p[b.len] = '\0';
 	if (memchr(b.p, '\0', b.len) != NULL) {
-		rc = st_fail(err, errlen, SG_ECONFIG, "%s contains a NUL byte", path);
+		rc = shardmap_fail(err, errlen, SG_ECONFIG, "%s contains a NUL byte", path);
 		goto fail;
 	}
 	fclose(f);
@@ -161,10 +158,11 @@ static int st_write(const char *dir, const char *name, const st_buf_t *b, char *
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= sizeof(tmp) ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return st_fail(err, errlen, SG_ECONFIG, "state_dir path is too long: %s", dir);
+		return shardmap_fail(err, errlen, SG_ECONFIG, "state_dir path is too long: %s", dir);
 	fd = mkstemp(tmp);
 	if (fd < 0)
-		return st_fail(err, errlen, SG_EIO, "cannot create a file in %s: %s", dir, strerror(errno));
+		return shardmap_fail(err, errlen, SG_EIO, "cannot create a file in %s: %s", dir,
+		                     strerror(errno));
 	while (off < b->len) {
 		ssize_t n = write(fd, b->p + off, b->len - off);
 
@@ -189,7 +187,7 @@ static int st_write(const char *dir, const char *name, const st_buf_t *b, char *
 	}
 	return 0;
 fail:
-	st_fail(err, errlen, SG_EIO, "cannot write %s: %s", path, strerror(errno));
+	shardmap_fail(err, errlen, SG_EIO, "cannot write %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
@@ -284,18 +282,19 @@ static int st_slots_parse(const sg_shardmap_t *m, const char *path, char *buf, u
 			continue;
 		if (st_u32(&p, &first) != 0 || *p++ != ' ' || st_u32(&p, &last) != 0 || *p++ != ' ' ||
 		    *p == '\0')
-			return st_fail(err, errlen, SG_ECONFIG,
-			               "%s:%d: expected \"first last shard\", got '%.64s'", path, lineno,
-			               line);
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "%s:%d: expected \"first last shard\", got '%.64s'", path,
+			                     lineno, line);
 		if (first != next || last < first)
-			return st_fail(err, errlen, SG_ECONFIG, ST_GAP, path, lineno, next, first, last);
+			return shardmap_fail(err, errlen, SG_ECONFIG, ST_GAP, path, lineno, next, first,
+			                     last);
 		if (last >= m->nslots)
-			return st_fail(err, errlen, SG_ECONFIG,
-			               "%s:%d: assigns slot %u but hash.slots is %u" ST_SLOTS_FIXED, path,
-			               lineno, last, m->nslots);
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "%s:%d: assigns slot %u but hash.slots is %u" ST_SLOTS_FIXED,
+			                     path, lineno, last, m->nslots);
 		shard = config_shard_index(m->cfg, p);
 		if (shard < 0)
-			return st_fail(
+			return shardmap_fail(
 			        err, errlen, SG_ECONFIG,
 			        "%s:%d: shard '%.64s' owns slots %u..%u but is not in the configuration: a "
 			        "shard that holds rows cannot be removed",
@@ -305,9 +304,9 @@ static int st_slots_parse(const sg_shardmap_t *m, const char *path, char *buf, u
 		next = last + 1;
 	}
 	if (next != m->nslots)
-		return st_fail(err, errlen, SG_ECONFIG,
-		               "%s covers %u slots but hash.slots is %u" ST_SLOTS_FIXED, path, next,
-		               m->nslots);
+		return shardmap_fail(err, errlen, SG_ECONFIG,
+		                     "%s covers %u slots but hash.slots is %u" ST_SLOTS_FIXED, path, next,
+		                     m->nslots);
 	return 0;
 }
 
@@ -322,8 +321,8 @@ static int st_slots_format(const sg_shardmap_t *m, st_buf_t *b, char *err, size_
 		const char *name = m->cfg->shards[m->slot_shard[first]].name;
 
 		if (strchr(name, '\n') != NULL)
-			return st_fail(err, errlen, SG_ECONFIG,
-			               "shard name with a newline cannot be persisted");
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "shard name with a newline cannot be persisted");
 		rc = st_printf(b, "%u %u %s\n", first, s - 1, name);
 		first = s;
 	}
@@ -388,8 +387,8 @@ static int st_wm_parse(const char *path, char *buf, st_wm_line_t **out, size_t *
 		p = sp1 ? sp1 + 1 : "";
 		if (sp1 == NULL || sp1 == line || st_u32(&p, &w.idx) != 0 || *p != '\0' ||
 		    st_i64(sp2 + 1, &w.us) != 0) {
-			rc = st_fail(err, errlen, SG_ECONFIG,
-			             "%s:%d: expected \"table tier_index microseconds\"", path, lineno);
+			rc = shardmap_fail(err, errlen, SG_ECONFIG,
+			                   "%s:%d: expected \"table tier_index microseconds\"", path, lineno);
 			goto fail;
 		}
 		w.table = line;
@@ -427,11 +426,12 @@ static int st_wm_apply(sm_table_t *t, const char *path, st_wm_line_t *lines, siz
 	if (count == 0)
 		return 0;
 	if (count != t->nwm)
-		return st_fail(err, errlen, SG_ECONFIG,
-		               "%s: table %s has %zu tier boundaries stored but %zu tiers configured (%zu "
-		               "boundaries): tiers cannot be added or removed while rows are placed by the "
-		               "watermarks",
-		               path, name, count, t->cfg->ntiers, t->nwm);
+		return shardmap_fail(
+		        err, errlen, SG_ECONFIG,
+		        "%s: table %s has %zu tier boundaries stored but %zu tiers configured (%zu "
+		        "boundaries): tiers cannot be added or removed while rows are placed by the "
+		        "watermarks",
+		        path, name, count, t->cfg->ntiers, t->nwm);
 	for (size_t k = 0; k < t->nwm; k++) {
 		size_t hits = 0;
 
@@ -443,12 +443,13 @@ static int st_wm_apply(sm_table_t *t, const char *path, st_wm_line_t *lines, siz
 			hits++;
 		}
 		if (hits != 1)
-			return st_fail(err, errlen, SG_ECONFIG,
-			               "%s: table %s needs exactly one line for tier %zu", path, name, k);
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "%s: table %s needs exactly one line for tier %zu", path, name,
+			                     k);
 		if (k > 0 && wm[k] > wm[k - 1])
-			return st_fail(err, errlen, SG_ECONFIG,
-			               "%s: table %s: tier %zu's watermark is newer than tier %zu's", path,
-			               name, k, k - 1);
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "%s: table %s: tier %zu's watermark is newer than tier %zu's",
+			                     path, name, k, k - 1);
 	}
 	return 0;
 }
@@ -464,8 +465,8 @@ static int st_wm_format(const sg_shardmap_t *m, const st_wm_line_t *lines, size_
 		if (t->cfg->by != SHARD_BY_TIME)
 			continue;
 		if (strchr(t->cfg->name, '\n') != NULL)
-			return st_fail(err, errlen, SG_ECONFIG,
-			               "table name with a newline cannot be persisted");
+			return shardmap_fail(err, errlen, SG_ECONFIG,
+			                     "table name with a newline cannot be persisted");
 		for (size_t k = 0; rc == 0 && k < t->nwm; k++)
 			rc = st_printf(b, "%s %zu %lld\n", t->cfg->name, k, (long long)t->wm[k]);
 	}
@@ -526,10 +527,11 @@ int shardmap_state_sync(sg_shardmap_t *m, char *err, size_t errlen)
 	if (!slots && !wm)
 		return 0;
 	if (dir == NULL || dir[0] == '\0')
-		return st_fail(err, errlen, SG_ECONFIG, "state_dir is not set");
+		return shardmap_fail(err, errlen, SG_ECONFIG, "state_dir is not set");
 	rc = st_mkdir_p(dir);
 	if (rc != 0)
-		return st_fail(err, errlen, SG_EIO, "cannot create state_dir %s: %s", dir, strerror(rc));
+		return shardmap_fail(err, errlen, SG_EIO, "cannot create state_dir %s: %s", dir,
+		                     strerror(rc));
 	rc = slots ? st_slots_sync(m, dir, err, errlen) : 0;
 	if (rc == 0 && wm)
 		rc = st_wm_sync(m, dir, err, errlen);

@@ -21,4 +21,8 @@
  * a hash table, watermarks when there is a time table. */
 int shardmap_state_sync(sg_shardmap_t *m, char *err, size_t errlen);
 
+/* Formats a failure into err (if given) and returns rc. */
+int shardmap_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
 #endif
