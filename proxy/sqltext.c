@@ -208,6 +208,28 @@ static char lex_peek_char(const char *p)
 	return *p;
 }
 
+/* Every pinning statement contains one of these words (case-insensitive):
+ * one cheap pass rules out most queries before the lexer runs. */
+static bool pin_words_present(const char *sql)
+{
+	static const struct {
+		const char *w;
+		size_t n;
+	} words[] = {{"listen", 6}, {"prepare", 7}, {"advisory", 8}, {"temp", 4}, {"hold", 4}};
+	const char *p;
+	size_t i;
+
+	for (p = sql; *p; p++) {
+		char ch = (char)tolower((unsigned char)*p);
+		if (ch != 'l' && ch != 'p' && ch != 'a' && ch != 't' && ch != 'h')
+			continue;
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (words[i].w[0] == ch && strncasecmp(p, words[i].w, words[i].n) == 0)
+				return true;
+	}
+	return false;
+}
+
 /* Per statement: `idx` counts its tokens; `first` is its first keyword;
  * `prev` the previous identifier (empty after punctuation). */
 const char *sql_pin_reason(const char *sql)
@@ -217,6 +239,8 @@ const char *sql_pin_reason(const char *sql)
 	enum sql_tok t;
 	int idx = 0;
 
+	if (!pin_words_present(sql))
+		return NULL;
 	while ((t = lex_next(&lx)) != TOK_END) {
 		if (t == TOK_SEMI) {
 			idx = 0;
