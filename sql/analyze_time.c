@@ -98,31 +98,44 @@ static void skip_ws(const char **p)
 		(*p)++;
 }
 
+/* The "mm[:ss[.ffffff]]" after "hh:" (times of day and interval clocks):
+ * minutes, seconds and microseconds, not range-checked. */
+static int parse_min_sec(const char **pp, int64_t *mi, int64_t *s, int64_t *f)
+{
+	const char *p = *pp;
+	int nf;
+
+	*s = *f = 0;
+	if (digits(&p, 2, mi) != 2)
+		return SG_EPROTO;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, s) != 2)
+			return SG_EPROTO;
+		if (*p == '.') {
+			p++;
+			nf = digits(&p, 6, f);
+			if (nf == 0 || isdigit((unsigned char)*p))
+				return SG_EPROTO; /* PostgreSQL rounds beyond 6 digits: not guessed */
+			for (; nf < 6; nf++)
+				*f *= 10;
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
 /* hh:mm[:ss[.ffffff]] → microseconds into the day; 24:00:00 allowed. */
 static int parse_clock(const char **pp, int64_t *us)
 {
 	const char *p = *pp;
 	int64_t h, mi, s = 0, f = 0;
-	int nf;
 
 	if (digits(&p, 2, &h) == 0 || *p != ':')
 		return SG_EPROTO;
 	p++;
-	if (digits(&p, 2, &mi) != 2)
+	if (parse_min_sec(&p, &mi, &s, &f) != 0)
 		return SG_EPROTO;
-	if (*p == ':') {
-		p++;
-		if (digits(&p, 2, &s) != 2)
-			return SG_EPROTO;
-		if (*p == '.') {
-			p++;
-			nf = digits(&p, 6, &f);
-			if (nf == 0 || isdigit((unsigned char)*p))
-				return SG_EPROTO; /* PostgreSQL rounds beyond 6 digits: not guessed */
-			for (; nf < 6; nf++)
-				f *= 10;
-		}
-	}
 	if (mi > 59 || s > 59 || h > 24 || (h == 24 && (mi | s | f) != 0))
 		return SG_EPROTO;
 	*us = h * US_PER_HOUR + mi * US_PER_MIN + s * US_PER_SEC + f;
@@ -385,28 +398,14 @@ static int ivl_clock(const char **pp, ivl_t *iv)
 	const char *p = *pp;
 	int sign = 1;
 	int64_t h, m, s = 0, f = 0;
-	int nf;
 
 	if (*p == '+' || *p == '-')
 		sign = *p++ == '-' ? -1 : 1;
 	if (digits(&p, 9, &h) == 0 || *p != ':')
 		return SG_EPROTO;
 	p++;
-	if (digits(&p, 2, &m) != 2)
+	if (parse_min_sec(&p, &m, &s, &f) != 0)
 		return SG_EPROTO;
-	if (*p == ':') {
-		p++;
-		if (digits(&p, 2, &s) != 2)
-			return SG_EPROTO;
-		if (*p == '.') {
-			p++;
-			nf = digits(&p, 6, &f);
-			if (nf == 0 || isdigit((unsigned char)*p))
-				return SG_EPROTO;
-			for (; nf < 6; nf++)
-				f *= 10;
-		}
-	}
 	if (m > 59 || s > 59)
 		return SG_EPROTO;
 	*pp = p;
