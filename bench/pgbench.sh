@@ -99,6 +99,20 @@ trap 'exit 143' TERM
 
 # Waits until something answers the PostgreSQL protocol on the port; the
 # process must stay alive meanwhile.
+# Validates a shardgate config, starts shardgate on it in the background
+# (log: $WORK/<name>.log) and waits until it accepts; sets STARTED_PID.
+run_shardgate() {
+  local cfg=$1 name=$2 port=$3
+  export BENCH_SG_PASSWORD=$PG_PASSWORD
+  "$SG_BIN" --check -c "$cfg" >"$WORK/$name-check.log" 2>&1 || {
+    cat "$WORK/$name-check.log" >&2
+    die "shardgate --check rejected $cfg"
+  }
+  "$SG_BIN" -c "$cfg" 2>"$WORK/$name.log" &
+  STARTED_PID=$!
+  wait_accepting "$name" "$port" "$STARTED_PID"
+}
+
 wait_accepting() {
   local what=$1 port=$2 pid=$3 _
   for _ in $(seq 1 100); do
@@ -232,15 +246,9 @@ state_dir: $WORK/sg-state
 shutdown_timeout: 5s
 EOF
   )
-  export BENCH_SG_PASSWORD=$PG_PASSWORD
-  "$SG_BIN" --check -c "$cfg" >"$WORK/shardgate-check.log" 2>&1 || {
-    cat "$WORK/shardgate-check.log" >&2
-    die "shardgate --check rejected $cfg"
-  }
   say "== shardgate on 127.0.0.1:$SG_PORT"
-  "$SG_BIN" -c "$cfg" 2>"$WORK/shardgate.log" &
-  SG_PID=$!
-  wait_accepting shardgate "$SG_PORT" "$SG_PID"
+  run_shardgate "$cfg" shardgate "$SG_PORT"
+  SG_PID=$STARTED_PID
 }
 
 target_port() {

@@ -188,15 +188,9 @@ shutdown_timeout: 5s
 EOF
   } >"$cfg"
   chmod 600 "$cfg"
-  export BENCH_SG_PASSWORD=$PG_PASSWORD
-  "$SG_BIN" --check -c "$cfg" >"$WORK/shardgate-routed-check.log" 2>&1 || {
-    cat "$WORK/shardgate-routed-check.log" >&2
-    die "shardgate --check rejected $cfg"
-  }
   say "== shardgate (routed, 3 shards) on 127.0.0.1:$SGR_PORT"
-  "$SG_BIN" -c "$cfg" 2>"$WORK/shardgate-routed.log" &
-  SGR_PID=$!
-  wait_accepting "shardgate (routed)" "$SGR_PORT" "$SGR_PID"
+  run_shardgate "$cfg" shardgate-routed "$SGR_PORT"
+  SGR_PID=$STARTED_PID
 }
 
 routed_admin() {
