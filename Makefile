@@ -6,6 +6,7 @@
 #   make test       ASan+UBSan build in build-test/, then every unit and integration test
 #   make demo       start the local demo (scripts/demo.sh); make demo-stop ends it
 #   make bench      pgbench through shardgate and pgbouncer (bench/pgbench.sh)
+#   make bench-fanout  scatter-gather vs an unsharded server; 3M-row streaming memory
 #   make format     clang-format every C file
 #   make clean      remove the build directories
 
@@ -20,7 +21,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libuv1-dev libyaml-dev libpq-de
 	golang-github-lib-pq-dev golang-github-jackc-pgmock-dev golang-github-masterminds-semver-dev
 FORMAT_DIRS := proxy router config sql tests
 
-.PHONY: all deps test demo demo-stop bench format clean
+.PHONY: all deps test demo demo-stop bench bench-fanout format clean
 
 all: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -57,6 +58,10 @@ demo-stop:
 
 bench: all
 	bench/pgbench.sh
+
+bench-fanout: all
+	bench/fanout.sh
+	bench/fanout_stream.sh
 
 format:
 	@dirs=""; for d in $(FORMAT_DIRS); do [ -d "$$d" ] && dirs="$$dirs $$d"; done; \

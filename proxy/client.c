@@ -2,6 +2,7 @@
  * phase, errors and close. Relaying lives in client_relay.c,
  * authentication in auth.c, the admin console in admin.c. */
 #include "client.h"
+#include "fanout.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,6 +111,7 @@ void client_accept(uv_stream_t *listener, bool admin)
 	c->state = CL_STARTUP;
 	c->tx_status = 'I';
 	c->forced_shard = -1;
+	c->partial_results = -1;
 	c->connected_ms = sg_now_ms();
 	sg_list_init(&c->wait_node);
 	sg_list_push_back(&px->clients, &c->node);
@@ -157,6 +159,8 @@ void client_close(sg_client_t *c, const char *why)
 	} else if (c->pool != NULL) {
 		sg_pool_cancel_wait(c->pool, c);
 	}
+	if (c->fanout != NULL)
+		fanout_abort(c);
 	s = c->server;
 	if (s != NULL) {
 		if (server_is_releasable(s)) {
@@ -285,7 +289,9 @@ static void client_out_done(sg_outq_t *q, int status)
 		client_close(c, "closed after error");
 		return;
 	}
-	if (c->server != NULL && !client_output_full(c))
+	if (c->fanout != NULL)
+		fanout_output_drained(c);
+	else if (c->server != NULL && !client_output_full(c))
 		server_read_resume(c->server);
 	else if (c->server == NULL)
 		client_trim(c);
@@ -355,6 +361,10 @@ static void client_handle_cancel(sg_client_t *c, const wire_startup_t *su)
 		if (t == c || t->key_pid != su->cancel_pid || t->key_secret != su->cancel_key ||
 		    t->state == CL_STARTUP || t->state == CL_AUTH)
 			continue;
+		if (t->fanout != NULL) {
+			fanout_cancel(t);
+			break;
+		}
 		if (t->server != NULL) {
 			server_cancel(t->server, c->id);
 			return;
@@ -533,8 +543,8 @@ static int client_dispatch(sg_client_t *c, const wire_frame_t *f)
 		return 0;
 	case CL_IDLE:
 	case CL_ACTIVE:
-		if (c->bcast != NULL)
-			return 0; /* the broadcast statement answers first */
+		if (c->bcast != NULL || c->fanout != NULL)
+			return 0; /* the statement on several shards answers first */
 		if (c->admin)
 			return client_admin_msg(c, f) == 0 ? 1 : -1;
 		return client_relay(c, f);
@@ -596,6 +606,10 @@ void client_process(sg_client_t *c)
 
 void client_server_ready(sg_client_t *c, sg_server_t *s)
 {
+	if (c->fanout != NULL) {
+		fanout_server_ready(c, s);
+		return;
+	}
 	s->client = c;
 	c->server = s;
 	if (server_attach(s, c) != 0) {
@@ -673,6 +687,10 @@ void client_checkout_failed(sg_client_t *c, const char *sqlstate, const char *ms
 	}
 	if (c->bcast != NULL) {
 		client_bcast_fail(c, sqlstate, msg);
+		return;
+	}
+	if (c->fanout != NULL) {
+		fanout_checkout_failed(c, sqlstate, msg);
 		return;
 	}
 	client_set_state(c, CL_IDLE);

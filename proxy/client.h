@@ -76,6 +76,8 @@ struct sg_client {
 	uint32_t unnamed_gen;        /* bumped by each unnamed Parse */
 	bool sync_to_server;         /* skipping after an injected error: the Sync goes to the server */
 	struct client_bcast *bcast;  /* owned: a statement running on several shards in turn */
+	sg_fanout_t *fanout;         /* owned: a statement running on several shards at once */
+	int8_t partial_results;      /* SET shardgate.partial_results: 0/1, -1 the config's */
 	struct client_copy *copy_in; /* owned: a COPY FROM STDIN being split by key */
 	const char *routed_pin;      /* the routed Query's pin reason (static), valid if routed_pin_set */
 	bool routed_pin_set;
@@ -128,6 +130,8 @@ bool client_output_full(const sg_client_t *c);
 /* Starts reading again after the server's output queue drained. */
 void client_read_resume(sg_client_t *c);
 
+/* Remembers the client's unnamed statement (its Binds are routed by it). */
+int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m) SG_WUR;
 /* The live client with this id, or NULL. */
 sg_client_t *client_find(uint64_t id);
 /* Frees the remembered unnamed statement (its server is gone). */
@@ -141,6 +145,8 @@ enum {
 	ROUTE_ERROR = 4,    /* (internal) the statement must fail */
 	ROUTE_MISMATCH = 5, /* (internal) it needs another shard than the attached one */
 	ROUTE_BCAST = 6,    /* (internal) a write for every shard in the decision, one after another */
+	ROUTE_CONSUMED = 7, /* handled here, and the input position was already moved past it */
+	ROUTE_FANOUT = 8,   /* (internal) for several shards at once (fanout.h) */
 };
 int client_route_query(sg_client_t *c, const char *sql, int *target);
 int client_route_extended(sg_client_t *c, const wire_frame_t *f, int *target);

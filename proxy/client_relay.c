@@ -38,7 +38,7 @@ static int relay_ensure_parsed(sg_server_t *s, const sg_pstmt_t *st)
 	return err;
 }
 
-static int relay_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
+int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
 {
 	char *q = strdup(m->query);
 	uint8_t *t = m->nparams > 0 ? malloc((size_t)m->nparams * 4) : NULL;
@@ -87,7 +87,7 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	}
 	if (m.stmt[0] == '\0' && client_translates(c)) {
 		/* Its Binds may run on another backend, and are routed by it. */
-		if (!same && (err = relay_remember_unnamed(c, &m)) != 0)
+		if (!same && (err = client_remember_unnamed(c, &m)) != 0)
 			return err;
 		s->unnamed_client = c->id;
 		s->unnamed_gen = c->unnamed_gen;
@@ -385,6 +385,8 @@ int client_relay(sg_client_t *c, const wire_frame_t *f)
 		return rc;
 	if (rc == ROUTE_LOCAL || rc == ROUTE_REPLACED)
 		return 1;
+	if (rc == ROUTE_CONSUMED)
+		return 2;
 	if (c->server == NULL) {
 		rc = relay_acquire(c, target);
 		if (rc != 1)

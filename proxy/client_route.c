@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "client.h"
+#include "fanout.h"
 #include "log.h"
 #include "proxy.h"
 #include "router.h"
@@ -115,9 +116,9 @@ int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple,
 		return ROUTE_BCAST;
 	if (want < 0) {
 		snprintf(msg, msglen,
-		         "statement needs more than one shard (%s); cross-shard statements are not supported "
-		         "yet "
-		         "(add the sharding key, a /* shard: name */ hint, or SET shardgate.shard)",
+		         "statement needs more than one shard (%s) and this kind of statement cannot run on "
+		         "several here (add the sharding key, a /* shard: name */ hint, or SET "
+		         "shardgate.shard)",
 		         d->reason);
 		return ROUTE_ERROR;
 	}
@@ -142,11 +143,18 @@ static int route_fan_out(sg_client_t *c, const char *sql, const router_decision_
 {
 	char msg[900];
 
-	if (d->kind == SQLK_SELECT && d->unmergeable == NULL)
-		return client_bcast_start(c, sql, d->shards, NULL, NULL, true);
-	if ((d->kind == SQLK_UPDATE || d->kind == SQLK_DELETE) && d->unmergeable == NULL) {
+	if (d->nstmts != 1) {
+		snprintf(msg, sizeof(msg),
+		         "a query string with several statements cannot run on several shards (%s); send "
+		         "them one by one",
+		         d->reason);
+		return route_answer(c, NULL, "0A000", msg);
+	}
+	if (d->kind == SQLK_SELECT)
+		return fanout_start_query(c, sql, d->kind, d->shards);
+	if (d->kind == SQLK_UPDATE || d->kind == SQLK_DELETE) {
 		if (sg_px->cfg->fanout.allow_multi_shard_writes)
-			return client_bcast_start(c, sql, d->shards, NULL, NULL, true);
+			return fanout_start_query(c, sql, d->kind, d->shards);
 		snprintf(msg, sizeof(msg),
 		         "%s without the sharding key would change rows on several shards (%s); add the key "
 		         "or set "
@@ -154,13 +162,7 @@ static int route_fan_out(sg_client_t *c, const char *sql, const router_decision_
 		         d->kind == SQLK_UPDATE ? "UPDATE" : "DELETE", d->reason);
 		return route_answer(c, NULL, "0A000", msg);
 	}
-	if (d->kind != SQLK_SELECT || d->unmergeable == NULL)
-		return ROUTE_ERROR;
-	snprintf(msg, sizeof(msg),
-	         "statement needs several shards (%s) and uses %s, which cross-shard queries do not support "
-	         "yet",
-	         d->reason, d->unmergeable);
-	return route_answer(c, NULL, "0A000", msg);
+	return ROUTE_ERROR;
 }
 
 /* A statement for several shards, outside a transaction: split (INSERT
@@ -181,6 +183,39 @@ static int route_multi(sg_client_t *c, const char *sql, const router_decision_t 
 	if (d->nstmts == 1 && d->kind == SQLK_COPY_FROM)
 		return client_copy_start(c, sql);
 	return route_fan_out(c, sql, d);
+}
+
+/* SET/RESET shardgate.partial_results, answered here: whether a read on
+ * several shards leaves out shards that fail (with a WARNING) instead of
+ * failing. Returns false when `sql` is something else. */
+static bool route_partial_setting(sg_client_t *c, const char *sql, int *rc)
+{
+	char name[64], value[64];
+	sql_set_kind_t kind;
+
+	if (strcasestr(sql, "partial_results") == NULL)
+		return false;
+	kind = sql_parse_set(sql, name, sizeof(name), value, sizeof(value));
+	if ((kind != SQL_SET_VALUE && kind != SQL_SET_RESET) ||
+	    strcasecmp(name, "shardgate.partial_results") != 0)
+		return false;
+	if (kind == SQL_SET_RESET) {
+		c->partial_results = -1;
+		*rc = route_answer(c, "RESET", NULL, NULL);
+	} else if (strcasecmp(value, "on") == 0 || strcasecmp(value, "'on'") == 0 ||
+	           strcasecmp(value, "true") == 0 || strcasecmp(value, "'true'") == 0) {
+		c->partial_results = 1;
+		*rc = route_answer(c, "SET", NULL, NULL);
+	} else if (strcasecmp(value, "off") == 0 || strcasecmp(value, "'off'") == 0 ||
+	           strcasecmp(value, "false") == 0 || strcasecmp(value, "'false'") == 0) {
+		c->partial_results = 0;
+		*rc = route_answer(c, "SET", NULL, NULL);
+	} else {
+		*rc = route_answer(
+		        c, NULL, "22023",
+		        "parameter \"shardgate.partial_results\" requires a Boolean value (on/off)");
+	}
+	return true;
 }
 
 /* In transaction mode the client's prepared statements are not on the
@@ -206,6 +241,8 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	c->routed_pin_set = false;
 	if (route_deallocate(c, sql))
 		return route_answer(c, "DEALLOCATE", NULL, NULL);
+	if (route_partial_setting(c, sql, &rc))
+		return rc;
 	if (route_trivial(sql)) {
 		*target = c->server ? -1 : 0;
 		return ROUTE_FORWARD;
@@ -306,9 +343,21 @@ static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, u
 	return 0;
 }
 
-/* Routes statement text `sql` bound with `m` (NULL: no Bind seen). */
+/* Can this bound statement run on several shards at once? */
+static bool route_bound_fans_out(const sg_client_t *c, const router_decision_t *d, int rc)
+{
+	if (rc != ROUTE_ERROR || d->sqlstate[0] != '\0' || d->shard >= 0 || d->nstmts != 1 ||
+	    !route_can_fan_out(c))
+		return false;
+	return d->kind == SQLK_SELECT ||
+	       ((d->kind == SQLK_UPDATE || d->kind == SQLK_DELETE) && d->unmergeable == NULL &&
+	        sg_px->cfg->fanout.allow_multi_shard_writes);
+}
+
+/* Routes statement text `sql` bound with `m` (NULL: no Bind seen).
+ * ROUTE_FANOUT: it runs on several shards at once; *fan has the decision. */
 static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg_t *m, uint16_t ntypes,
-                            const uint8_t *types, int *target)
+                            const uint8_t *types, int *target, router_decision_t *fan)
 {
 	route_bind_params_t bp;
 	router_decision_t d;
@@ -336,6 +385,10 @@ static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg
 	rc = client_route_decide(c, &d, false, target, msg, sizeof(msg));
 	if (rc == ROUTE_FORWARD)
 		return rc;
+	if (m != NULL && route_bound_fans_out(c, &d, rc)) {
+		*fan = d;
+		return ROUTE_FANOUT;
+	}
 	if (c->server == NULL) {
 		client_send_error(c, "ERROR", d.sqlstate[0] ? d.sqlstate : "0A000", "%s", msg);
 		c->skip_until_sync = true;
@@ -354,6 +407,7 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 {
 	uint32_t max = sg_px->cfg->listen.max_message_size;
 	size_t off = c->in_off + f->total_len;
+	router_decision_t fan;
 	wire_parse_msg_t pm;
 	wire_bind_msg_t bm;
 	wire_frame_t g;
@@ -368,16 +422,20 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 			return ROUTE_WAIT; /* the rest of the batch is on its way */
 		if (rc != 0)
 			return rc;
-		if (g.type == 'B' && wire_bind_parse(&g, &bm) == 0 && strcmp(bm.stmt, pm.stmt) == 0)
-			return route_text_bound(c, pm.query, &bm, pm.nparams, pm.param_types, target);
+		if (g.type == 'B' && wire_bind_parse(&g, &bm) == 0 && strcmp(bm.stmt, pm.stmt) == 0) {
+			rc = route_text_bound(c, pm.query, &bm, pm.nparams, pm.param_types, target, &fan);
+			/* Its Bind runs on several shards: no backend needs the Parse. */
+			return rc == ROUTE_FANOUT ? fanout_parse_local(c, f) : rc;
+		}
 		if (g.type == 'S' || g.type == 'H' || g.type == 'P' || g.type == 'Q')
-			return route_text_bound(c, pm.query, NULL, 0, NULL, target);
+			return route_text_bound(c, pm.query, NULL, 0, NULL, target, &fan);
 		off += g.total_len;
 	}
 }
 
 static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
 {
+	router_decision_t fan;
 	wire_bind_msg_t m;
 	sg_pstmt_t *st;
 	int rc;
@@ -391,11 +449,21 @@ static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
 		return rc;
 	if (m.stmt[0] != '\0') {
 		st = sg_pmap_get(&c->pstmts, m.stmt);
-		if (st != NULL)
-			return route_text_bound(c, st->query, &m, st->nparams, st->types, target);
+		if (st == NULL)
+			goto unknown;
+		rc = route_text_bound(c, st->query, &m, st->nparams, st->types, target, &fan);
+		if (rc == ROUTE_FANOUT)
+			rc = fanout_start_bind(c, f, st->query, st->nparams, st->types, fan.kind, fan.shards);
+		return rc;
 	} else if (c->unnamed_query != NULL) {
-		return route_text_bound(c, c->unnamed_query, &m, c->unnamed_ntypes, c->unnamed_types, target);
+		rc = route_text_bound(c, c->unnamed_query, &m, c->unnamed_ntypes, c->unnamed_types, target,
+		                      &fan);
+		if (rc == ROUTE_FANOUT)
+			rc = fanout_start_bind(c, f, c->unnamed_query, c->unnamed_ntypes, c->unnamed_types,
+			                       fan.kind, fan.shards);
+		return rc;
 	}
+unknown:
 	/* Unknown statement: the backend reports it. */
 	*target =
 	        c->server ? -1 : (c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg));

@@ -64,7 +64,8 @@ struct sg_pool {
 
 	bool retired;
 	sg_list_t retired_node;
-	uint64_t served; /* checkouts */
+	uint64_t served;  /* checkouts */
+	char collate[64]; /* the database's datcollate, learnt at its first fan-out ("" unknown) */
 };
 
 /* Resolves the shard's primary host (blocking, at start and reload only). */

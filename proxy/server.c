@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "fanout.h"
 #include "log.h"
 #include "proxy.h"
 #include "wire.h"
@@ -120,7 +121,9 @@ void server_close(sg_server_t *s, const char *why)
 	if (s->state == SV_CLOSING)
 		return;
 	log_server(s, s->state == SV_IDLE ? LOG_DEBUG : LOG_INFO, "closing server connection: %s", why);
-	if (s->client != NULL) {
+	if (s->client != NULL && s->client->fanout != NULL) {
+		fanout_server_lost(s->client, s, why);
+	} else if (s->client != NULL) {
 		sg_client_t *c = s->client;
 		uint32_t outstanding = s->seg_sent - s->seg_done;
 		bool unsynced = s->unsynced > 0;
@@ -541,6 +544,11 @@ static int server_process(sg_server_t *s)
 			run = off + f.total_len;
 			break;
 		case SV_ACTIVE:
+			if (s->client != NULL && s->client->fanout != NULL) {
+				err = fanout_server_msg(s, &f);
+				run = off + f.total_len;
+				break;
+			}
 			skip = server_relay_msg(s, &f, &err);
 			if (err == 0 && s->client != NULL && s->client->bcast != NULL) {
 				err = client_bcast_reply(s->client, &f);
@@ -573,6 +581,10 @@ static void server_after_relay(sg_server_t *s)
 
 	if (c == NULL)
 		return;
+	if (c->fanout != NULL) {
+		fanout_after_read(s);
+		return;
+	}
 	if (client_flush(c) != 0)
 		return; /* client closed; it detached us */
 	if (s->state == SV_CLOSING || s->client == NULL)

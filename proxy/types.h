@@ -10,6 +10,7 @@ typedef struct sg_server sg_server_t;
 typedef struct sg_pool sg_pool_t;
 typedef struct sg_proxy sg_proxy_t;
 typedef struct sg_pstmt sg_pstmt_t;
+typedef struct sg_fanout sg_fanout_t;
 
 /* Intrusive doubly linked list (a node is embedded in its owner). */
 typedef struct sg_list {

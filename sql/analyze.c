@@ -9,13 +9,13 @@
  * sql_analyze); libpg_query's per-thread memory context goes with that
  * thread. Each call's parse and scan results are freed before it returns. */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "analyze_int.h"
+#include "sql_thread.h"
 #include "errors.h"
 
 /* ---- arena: every temporary of one call, freed together ---- */
@@ -597,11 +597,9 @@ fail:
  * the caller's stack. The nesting estimate above refuses the obvious
  * cases, but some forms (BETWEEN ... AND, CASE, ARRAY[...]) nest without
  * it noticing, up to the grammar's own limit, which needs more than the
- * event loop's 8 MB. So the analysis runs on a thread of its own with a
- * large stack (reserved, only touched as used); it only runs on plan-cache
- * misses, so the thread costs nothing on the hot path. */
-#define SQA_STACK_SIZE ((size_t)256 << 20)
-
+ * event loop's 8 MB: the analysis runs on a large-stack thread
+ * (sql_thread.h). It only runs on plan-cache misses, so the thread costs
+ * nothing on the hot path. */
 typedef struct analyze_job {
 	const char *sql;
 	const sql_table_spec_t *tables;
@@ -614,8 +612,6 @@ static void *analyze_thread(void *arg)
 {
 	analyze_job_t *job = arg;
 
-	/* libpg_query frees its per-thread memory context itself when the
-	 * thread ends (thread-specific data destructor). */
 	job->rc = analyze_here(job->sql, job->tables, job->ntables, job->out);
 	return NULL;
 }
@@ -623,22 +619,12 @@ static void *analyze_thread(void *arg)
 int sql_analyze(const char *sql, const sql_table_spec_t *tables, size_t ntables, sql_analysis_t *out)
 {
 	analyze_job_t job = {.sql = sql, .tables = tables, .ntables = ntables, .out = out, .rc = SG_ENOMEM};
-	pthread_attr_t attr;
-	pthread_t th;
-	int err;
 
-	if (pthread_attr_init(&attr) != 0)
-		return SG_ENOMEM;
-	err = pthread_attr_setstacksize(&attr, SQA_STACK_SIZE);
-	if (err == 0)
-		err = pthread_create(&th, &attr, analyze_thread, &job);
-	pthread_attr_destroy(&attr);
-	if (err != 0) {
+	if (sql_thread_run(analyze_thread, &job) != 0) {
 		memset(out, 0, sizeof(*out));
 		snprintf(out->error, sizeof(out->error), "could not start the SQL analysis");
 		return SG_ENOMEM;
 	}
-	pthread_join(th, NULL);
 	return job.rc;
 }
 
