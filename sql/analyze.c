@@ -20,54 +20,14 @@
 
 /* ---- arena: every temporary of one call, freed together ---- */
 
-struct sqa_block {
-	struct sqa_block *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-#define ARENA_BLOCK 8192
-
 void *sqa_alloc(sqa_ctx_t *c, size_t n)
 {
-	sqa_block_t *b = c->arena;
-	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	void *p;
-
-	if (b == NULL || b->cap - b->used < need) {
-		size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
-		b = malloc(sizeof(*b) + cap);
-		if (b == NULL)
-			return NULL;
-		b->next = c->arena;
-		b->used = 0;
-		b->cap = cap;
-		c->arena = b;
-	}
-	p = (char *)b->data + b->used;
-	b->used += need;
-	memset(p, 0, n);
-	return p;
+	return sql_arena_alloc(&c->arena, n);
 }
 
 char *sqa_strndup(sqa_ctx_t *c, const char *s, size_t n)
 {
-	char *p = sqa_alloc(c, n + 1);
-
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
-static void arena_free(sqa_ctx_t *c)
-{
-	sqa_block_t *b, *next;
-
-	for (b = c->arena; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
-	c->arena = NULL;
+	return sql_arena_strndup(&c->arena, s, n);
 }
 
 /* ---- table specs: "sales.orders", "\"Orders\"" ---- */
@@ -585,7 +545,7 @@ static int analyze_here(const char *sql, const sql_table_spec_t *tables, size_t 
 	pg_query_free_protobuf_parse_result(res);
 fail:
 	sqa_scan_free(&c);
-	arena_free(&c);
+	sql_arena_free(&c.arena);
 	if (rc == SG_ERANGE)
 		snprintf(out->error, sizeof(out->error), "statement nested too deeply to analyse");
 	if (rc != 0)

@@ -15,6 +15,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "analyze.h"
+#include "sql_arena.h"
 
 #define SQA_US_PER_DAY INT64_C(86400000000)
 /* Statements whose tree may nest deeper than this (sqa_depth_bound) are
@@ -104,14 +105,12 @@ typedef struct sqa_level {
 	size_t nquals, capquals;
 } sqa_level_t;
 
-typedef struct sqa_block sqa_block_t;
-
 typedef struct sqa_ctx {
 	const char *sql;
 	size_t sql_len;
 	const sqa_spec_t *specs;
 	size_t nspecs;
-	sqa_block_t *arena;
+	sql_arena_t arena;
 	PgQuery__ScanResult *scan; /* the whole text's tokens (NULL if not scanned or it does not lex) */
 	bool scanned;
 	int depth;

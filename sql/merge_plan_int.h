@@ -22,8 +22,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "merge_plan.h"
-
-typedef struct mp_block mp_block_t;
+#include "sql_arena.h"
 
 /* A merged column while planning a GROUPED statement. */
 typedef struct mp_gcol {
@@ -34,7 +33,7 @@ typedef struct mp_gcol {
 } mp_gcol_t;
 
 typedef struct mp_ctx {
-	mp_block_t *arena;
+	sql_arena_t arena;
 	char *err;
 	size_t errlen;
 	PgQuery__SelectStmt *sel; /* the statement (borrowed) */

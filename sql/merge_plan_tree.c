@@ -13,55 +13,19 @@
 
 /* ---- arena ---- */
 
-struct mp_block {
-	struct mp_block *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-#define MP_BLOCK 8192
-
 void *mp_alloc(mp_ctx_t *c, size_t n)
 {
-	mp_block_t *b = c->arena;
-	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	void *p;
-
-	if (b == NULL || b->cap - b->used < need) {
-		size_t cap = need > MP_BLOCK ? need : MP_BLOCK;
-		b = malloc(sizeof(*b) + cap);
-		if (b == NULL)
-			return NULL;
-		b->next = c->arena;
-		b->used = 0;
-		b->cap = cap;
-		c->arena = b;
-	}
-	p = (char *)b->data + b->used;
-	b->used += need;
-	memset(p, 0, n);
-	return p;
+	return sql_arena_alloc(&c->arena, n);
 }
 
 void mp_arena_free(mp_ctx_t *c)
 {
-	mp_block_t *b, *next;
-
-	for (b = c->arena; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
-	c->arena = NULL;
+	sql_arena_free(&c->arena);
 }
 
 char *mp_strdup(mp_ctx_t *c, const char *s)
 {
-	size_t n = strlen(s);
-	char *p = mp_alloc(c, n + 1);
-
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
+	return sql_arena_strndup(&c->arena, s, strlen(s));
 }
 
 int mp_grow(mp_ctx_t *c, void **arr, int n, int *cap, size_t elem)
