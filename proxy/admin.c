@@ -187,6 +187,10 @@ static void admin_show_stats(sg_client_t *c)
 	stat_row(&r, "server_lost", st->server_lost);
 	stat_row(&r, "prepared_statements", sg_pstmt_count());
 	stat_row(&r, "reprepares", st->reprepares);
+	stat_row(&r, "fanouts", st->fanouts);
+	stat_row(&r, "fanout_failures", st->fanout_failures);
+	stat_row(&r, "fanout_partial", st->fanout_partial);
+	stat_row(&r, "fanout_cancels", st->fanout_cancels);
 	stat_row(&r, "protocol_errors", st->protocol_errors);
 	stat_row(&r, "reloads", st->reloads);
 	stat_row(&r, "reload_failures", st->reload_failures);

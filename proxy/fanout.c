@@ -68,6 +68,7 @@ static void fanout_leg_cancel(struct fanout_leg *leg)
 	if (leg->cancelled || leg->state != LEG_RUNNING || s == NULL)
 		return;
 	leg->cancelled = true;
+	sg_px->stats.fanout_cancels++;
 	/* The query may end before the cancel lands; a late cancel would hit
 	 * whatever runs next on this backend: it is not reused. */
 	s->dirty = true;
@@ -582,6 +583,7 @@ int fanout_launch(sg_fanout_t *fo)
 	}
 	log_client(c, LOG_DEBUG, "fan-out to %d shards mode=%d", fo->nlegs, (int)fo->plan->mode);
 	fanout_merge_init(fo);
+	sg_px->stats.fanouts++;
 	fanout_launching = true;
 	fanout_checkout_next(fo);
 	fanout_progress(fo); /* may end (and free) it already */

@@ -521,6 +521,7 @@ int fanout_merge_answer(sg_fanout_t *fo)
 		fanout_fail(fo, -1, "08006", msg);
 	}
 	if (fo->failed) {
+		sg_px->stats.fanout_failures++;
 		fanout_applied_detail(fo);
 		(void)wire_write_error(out, "ERROR", fo->sqlstate, fo->msg,
 		                       fo->detail[0] ? fo->detail : NULL);
@@ -528,6 +529,7 @@ int fanout_merge_answer(sg_fanout_t *fo)
 			c->skip_until_sync = true;
 	} else {
 		if (fo->unanswered != 0) {
+			sg_px->stats.fanout_partial++;
 			fanout_shard_list(fo->unanswered, names, sizeof(names));
 			snprintf(msg, sizeof(msg), "partial results: shards %s did not answer", names);
 			(void)wire_write_notice(out, "WARNING", "01000", msg, NULL);

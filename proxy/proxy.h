@@ -27,6 +27,10 @@ typedef struct sg_stats {
 	uint64_t reprepares;  /* Parse messages injected for prepared statements */
 	uint64_t protocol_errors;
 	uint64_t reloads, reload_failures;
+	uint64_t fanouts;         /* statements run on several shards at once */
+	uint64_t fanout_failures; /* of those, answered with an error */
+	uint64_t fanout_partial;  /* answered with some shards left out (partial results) */
+	uint64_t fanout_cancels;  /* legs cancelled (LIMIT reached, error, timeout, client cancel) */
 } sg_stats_t;
 
 struct sg_proxy {
