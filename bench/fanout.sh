@@ -91,47 +91,18 @@ SG_PID="" SG_PORT="" SG_ADMIN_PORT=""
 declare -A MEDIAN=() TIMES=() VERDICT=() DETAIL=()
 FAILED=0
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-  say "fanout.sh: $*"
-  exit 1
-}
-
-# TERM, then KILL if the process is still there after ~10 s.
-stop_pid() {
-  local pid=$1 _
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
   stop_pid "$SG_PID"
-  if [[ -n $WORK && -d $WORK ]]; then
-    declare -F pg_local_stop_all >/dev/null && pg_local_stop_all "$WORK/pg"
-    if [[ $rc -ne 0 && -s $WORK/shardgate.log ]]; then
-      say "--- last lines of $WORK/shardgate.log"
-      tail -n 20 "$WORK/shardgate.log" >&2
-    fi
-    if [[ ${FANOUT_KEEP:-0} == 1 ]]; then
-      say "fanout.sh: kept $WORK"
-    else
-      rm -rf "$WORK"
-    fi
-  fi
+  cleanup_work "$rc" "${FANOUT_KEEP:-0}" "$WORK/shardgate.log"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 check_tools() {
   local t
@@ -144,15 +115,6 @@ check_tools() {
   local q
   for q in "${QUERY_NAMES[@]}"; do [[ -n ${QUERY[$q]:-} ]] || die "unknown query in FANOUT_QUERIES: $q"; done
   [[ ${#QUERY_NAMES[@]} -gt 0 ]] || die "FANOUT_QUERIES names no query"
-}
-
-build_shardgate() {
-  [[ -x $SG_BIN ]] && return 0
-  [[ $SG_BIN == "$ROOT/build/shardgate" ]] || die "SHARDGATE_BIN=$SG_BIN is not an executable"
-  say "== building shardgate (build/shardgate is missing)"
-  (cd "$ROOT" && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
-    cmake --build build -j2 --target shardgate) || die "building shardgate failed"
-  [[ -x $SG_BIN ]] || die "build finished but $SG_BIN is missing"
 }
 
 # psql as the superuser over the server's unix socket (trust).
@@ -200,23 +162,20 @@ region_list() {
   echo "$out"
 }
 
+# One server's rows: the oracle gets all of them, a shard its regions'.
+load_named() {
+  if [[ $1 == oracle ]]; then
+    load_server oracle ""
+  else
+    load_server "$1" "$(region_list "$1")"
+  fi
+}
+
 load_all() {
-  local names=(oracle "${SHARDS[@]}") n pids=() rc=0 rows bad total=0
+  local names=(oracle "${SHARDS[@]}") n rows bad total=0
   say "== loading $ROWS orders: all into oracle, each region's into its shard (two servers at a time)"
-  for n in "${names[@]}"; do
-    if [[ $n == oracle ]]; then
-      load_server oracle "" &
-    else
-      load_server "$n" "$(region_list "$n")" &
-    fi
-    pids+=($!)
-    if [[ ${#pids[@]} -ge 2 ]]; then
-      wait "${pids[0]}" || rc=1
-      pids=("${pids[@]:1}")
-    fi
-  done
-  for n in "${pids[@]}"; do wait "$n" || rc=1; done
-  if [[ $rc -ne 0 ]]; then
+  run_two_at_a_time load_named "${names[@]}"
+  if [[ $PARALLEL_RC -ne 0 ]]; then
     cat "$WORK"/load-*.err >&2
     die "loading orders failed"
   fi
@@ -231,41 +190,7 @@ load_all() {
 }
 
 start_shardgate() {
-  local cfg="$WORK/shardgate.yaml" n
-  SG_PORT=$(pg_local_free_port)
-  SG_ADMIN_PORT=$(pg_local_free_port)
-  mkdir -p "$WORK/sg-admin" "$WORK/sg-state"
-  {
-    cat <<EOF
-listen:
-  host: 127.0.0.1
-  port: $SG_PORT
-  max_client_connections: 100
-admin:
-  socket_dir: $WORK/sg-admin
-  port: $SG_ADMIN_PORT
-auth:
-  method: scram-sha-256
-  users:
-    - name: $BENCH_USER
-      password: "\${BENCH_SG_PASSWORD}"
-pool:
-  mode: transaction
-  size: 4
-shards:
-EOF
-    for n in "${SHARDS[@]}"; do
-      cat <<EOF
-  - name: $n
-    database: $PG_DB
-    user: $BENCH_USER
-    password: "\${BENCH_SG_PASSWORD}"
-    hosts:
-      - { host: 127.0.0.1, port: ${PORT[$n]}, role: primary }
-EOF
-    done
-    cat <<EOF
-default_shard: americas
+  start_fanout_shardgate "default_shard: americas
 tables:
   orders:
     shard_by: region
@@ -273,31 +198,8 @@ tables:
     regions:
       americas: [${REGIONS[americas]// /, }]
       europe: [${REGIONS[europe]// /, }]
-      asia: [${REGIONS[asia]// /, }]
-fanout:
-  timeout: ${QUERY_TIMEOUT}s
-log:
-  level: warn
-state_dir: $WORK/sg-state
-shutdown_timeout: 5s
-EOF
-  } >"$cfg"
-  chmod 600 "$cfg"
-  export BENCH_SG_PASSWORD=$PG_PASSWORD
-  "$SG_BIN" --check -c "$cfg" >"$WORK/shardgate-check.log" 2>&1 || {
-    cat "$WORK/shardgate-check.log" >&2
-    die "shardgate --check rejected $cfg"
-  }
-  say "== shardgate on 127.0.0.1:$SG_PORT (orders region-sharded over ${SHARDS[*]})"
-  "$SG_BIN" -c "$cfg" 2>"$WORK/shardgate.log" &
-  SG_PID=$!
-  local _
-  for _ in $(seq 1 100); do
-    kill -0 "$SG_PID" 2>/dev/null || die "shardgate exited during startup"
-    pg_isready -q -h 127.0.0.1 -p "$SG_PORT" -U "$BENCH_USER" -d "$PG_DB" && return 0
-    sleep 0.2
-  done
-  die "shardgate does not accept connections on port $SG_PORT after 20 s"
+      asia: [${REGIONS[asia]// /, }]" \
+    "orders region-sharded over ${SHARDS[*]}"
 }
 
 side_port() { if [[ $1 == shardgate ]]; then echo "$SG_PORT"; else echo "${PORT[oracle]}"; fi; }
@@ -427,7 +329,7 @@ print_report() {
 main() {
   local n q
   check_tools
-  build_shardgate
+  build_shardgate --target shardgate
   WORK=$(mktemp -d /tmp/shardgate-fanout.XXXXXX)
   chmod 755 "$WORK"
   mkdir -p "$WORK/pg"

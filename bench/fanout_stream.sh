@@ -77,27 +77,12 @@ declare -A STEP=([slow_unordered]=3 [slow_ordered]=5)
 FAILED=0
 CLEAR_REFS=yes
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-  say "fanout_stream.sh: $*"
-  exit 1
-}
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+
 fail() {
   FAILED=1
   say "   FAIL: $*"
-}
-
-# TERM, then KILL if the process is still there after ~10 s.
-stop_pid() {
-  local pid=$1 _
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
 }
 
 cleanup() {
@@ -106,23 +91,10 @@ cleanup() {
   trap - EXIT INT TERM
   stop_pid "$SAMPLER_PID"
   stop_pid "$SG_PID"
-  if [[ -n $WORK && -d $WORK ]]; then
-    declare -F pg_local_stop_all >/dev/null && pg_local_stop_all "$WORK/pg"
-    if [[ $rc -ne 0 && -s $WORK/shardgate.log ]]; then
-      say "--- last lines of $WORK/shardgate.log"
-      tail -n 20 "$WORK/shardgate.log" >&2
-    fi
-    if [[ ${STREAM_KEEP:-0} == 1 ]]; then
-      say "fanout_stream.sh: kept $WORK"
-    else
-      rm -rf "$WORK"
-    fi
-  fi
+  cleanup_work "$rc" "${STREAM_KEEP:-0}" "$WORK/shardgate.log"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 check_tools() {
   local t
@@ -133,15 +105,6 @@ check_tools() {
   [[ $LIMIT_MB =~ ^[1-9][0-9]*$ ]] || die "STREAM_RSS_LIMIT_MB must be a positive integer"
   [[ $PAUSE_MS =~ ^[0-9]+$ && $PAUSE_EVERY =~ ^[1-9][0-9]*$ ]] ||
     die "STREAM_PAUSE_MS must be an integer, STREAM_PAUSE_EVERY a positive one"
-}
-
-build_shardgate() {
-  [[ -x $SG_BIN ]] && return 0
-  [[ $SG_BIN == "$ROOT/build/shardgate" ]] || die "SHARDGATE_BIN=$SG_BIN is not an executable"
-  say "== building shardgate (build/shardgate is missing)"
-  (cd "$ROOT" && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
-    cmake --build build -j2 --target shardgate) || die "building shardgate failed"
-  [[ -x $SG_BIN ]] || die "build finished but $SG_BIN is missing"
 }
 
 # A libpq client in single-row mode: reads the rows as they come (never
@@ -268,18 +231,10 @@ EOF
 }
 
 load_all() {
-  local k pids=() rc=0 total=0 n
+  local total=0 n
   say "== loading $ROWS rows of big, each shard its own slots' ids (two shards at a time)"
-  for k in "${!SHARDS[@]}"; do
-    load_shard "$k" &
-    pids+=($!)
-    if [[ ${#pids[@]} -ge 2 ]]; then
-      wait "${pids[0]}" || rc=1
-      pids=("${pids[@]:1}")
-    fi
-  done
-  for k in "${pids[@]}"; do wait "$k" || rc=1; done
-  if [[ $rc -ne 0 ]]; then
+  run_two_at_a_time load_shard "${!SHARDS[@]}"
+  if [[ $PARALLEL_RC -ne 0 ]]; then
     cat "$WORK"/load-*.err >&2
     die "loading big failed"
   fi
@@ -292,68 +247,12 @@ load_all() {
 }
 
 start_shardgate() {
-  local cfg="$WORK/shardgate.yaml" n _
-  SG_PORT=$(pg_local_free_port)
-  SG_ADMIN_PORT=$(pg_local_free_port)
-  mkdir -p "$WORK/sg-admin" "$WORK/sg-state"
-  {
-    cat <<EOF
-listen:
-  host: 127.0.0.1
-  port: $SG_PORT
-  max_client_connections: 100
-admin:
-  socket_dir: $WORK/sg-admin
-  port: $SG_ADMIN_PORT
-auth:
-  method: scram-sha-256
-  users:
-    - name: $BENCH_USER
-      password: "\${BENCH_SG_PASSWORD}"
-pool:
-  mode: transaction
-  size: 4
-shards:
-EOF
-    for n in "${SHARDS[@]}"; do
-      cat <<EOF
-  - name: $n
-    database: $PG_DB
-    user: $BENCH_USER
-    password: "\${BENCH_SG_PASSWORD}"
-    hosts:
-      - { host: 127.0.0.1, port: ${PORT[$n]}, role: primary }
-EOF
-    done
-    cat <<EOF
-default_shard: americas
+  start_fanout_shardgate "default_shard: americas
 hash:
   slots: $HASH_SLOTS
 tables:
-  big: { shard_by: hash, column: id, type: integer }
-fanout:
-  timeout: ${QUERY_TIMEOUT}s
-log:
-  level: warn
-state_dir: $WORK/sg-state
-shutdown_timeout: 5s
-EOF
-  } >"$cfg"
-  chmod 600 "$cfg"
-  export BENCH_SG_PASSWORD=$PG_PASSWORD
-  "$SG_BIN" --check -c "$cfg" >"$WORK/shardgate-check.log" 2>&1 || {
-    cat "$WORK/shardgate-check.log" >&2
-    die "shardgate --check rejected $cfg"
-  }
-  say "== shardgate on 127.0.0.1:$SG_PORT (big hash-sharded by id over ${SHARDS[*]})"
-  "$SG_BIN" -c "$cfg" 2>"$WORK/shardgate.log" &
-  SG_PID=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$SG_PID" 2>/dev/null || die "shardgate exited during startup"
-    pg_isready -q -h 127.0.0.1 -p "$SG_PORT" -U "$BENCH_USER" -d "$PG_DB" && return 0
-    sleep 0.2
-  done
-  die "shardgate does not accept connections on port $SG_PORT after 20 s"
+  big: { shard_by: hash, column: id, type: integer }" \
+    "big hash-sharded by id over ${SHARDS[*]}"
 }
 
 # psql through shardgate; the caller redirects. Never hangs: QUERY_TIMEOUT.
@@ -682,7 +581,7 @@ print_report() {
 
 main() {
   check_tools
-  build_shardgate
+  build_shardgate --target shardgate
   WORK=$(mktemp -d /tmp/shardgate-stream.XXXXXX)
   chmod 755 "$WORK"
   mkdir -p "$WORK/pg"

@@ -45,29 +45,12 @@ PG_PORT="" PGB_PORT="" SG_PORT="" SG_ADMIN_PORT=""
 PGB_PID="" SG_PID="" IDLE_PID=""
 declare -A TPS=() NOTE=()
 LOAD_START="" LOAD_BEFORE=""
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 # shellcheck source=bench/routed.sh
 . "$ROOT/bench/routed.sh"
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-  say "pgbench.sh: $*"
-  exit 1
-}
-
 has_target() { [[ " $BENCH_TARGETS " == *" $1 "* ]]; }
-
-# TERM, then KILL if the process is still there after ~10 s.
-stop_pid() {
-  local pid=$1 _
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -77,51 +60,11 @@ cleanup() {
   stop_pid "$SGR_PID"
   stop_pid "$SG_PID"
   stop_pid "$PGB_PID"
-  if [[ -n $WORK && -d $WORK ]]; then
-    declare -F pg_local_stop_all >/dev/null && pg_local_stop_all "$WORK/pg"
-    if [[ $rc -ne 0 ]]; then
-      local log
-      for log in "$WORK/shardgate.log" "$WORK/shardgate-routed.log" "$WORK/pgbouncer/pgbouncer.log"; do
-        [[ -s $log ]] && { say "--- last lines of $log"; tail -n 20 "$log" >&2; }
-      done
-    fi
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-      say "pgbench.sh: kept $WORK"
-    else
-      rm -rf "$WORK"
-    fi
-  fi
+  cleanup_work "$rc" "${BENCH_KEEP:-0}" \
+    "$WORK/shardgate.log" "$WORK/shardgate-routed.log" "$WORK/pgbouncer/pgbouncer.log"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Waits until something answers the PostgreSQL protocol on the port; the
-# process must stay alive meanwhile.
-# Validates a shardgate config, starts shardgate on it in the background
-# (log: $WORK/<name>.log) and waits until it accepts; sets STARTED_PID.
-run_shardgate() {
-  local cfg=$1 name=$2 port=$3
-  export BENCH_SG_PASSWORD=$PG_PASSWORD
-  "$SG_BIN" --check -c "$cfg" >"$WORK/$name-check.log" 2>&1 || {
-    cat "$WORK/$name-check.log" >&2
-    die "shardgate --check rejected $cfg"
-  }
-  "$SG_BIN" -c "$cfg" 2>"$WORK/$name.log" &
-  STARTED_PID=$!
-  wait_accepting "$name" "$port" "$STARTED_PID"
-}
-
-wait_accepting() {
-  local what=$1 port=$2 pid=$3 _
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || die "$what exited during startup"
-    pg_isready -q -h 127.0.0.1 -p "$port" -U "$BENCH_USER" -d "$PG_DB" && return 0
-    sleep 0.2
-  done
-  die "$what does not accept connections on port $port after 20 s"
-}
+trap_cleanup
 
 vmrss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
@@ -145,15 +88,6 @@ check_tools() {
   if [[ $IDLE_CLIENTS -gt 0 ]] && ! has_target "$BENCH_IDLE_TARGET"; then
     die "BENCH_IDLE_TARGET=$BENCH_IDLE_TARGET is not in BENCH_TARGETS"
   fi
-}
-
-build_shardgate() {
-  [[ -x $SG_BIN ]] && return 0
-  [[ $SG_BIN == "$ROOT/build/shardgate" ]] || die "SHARDGATE_BIN=$SG_BIN is not an executable"
-  say "== building shardgate (build/shardgate is missing)"
-  (cd "$ROOT" && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
-    cmake --build build -j2) || die "building shardgate failed"
-  [[ -x $SG_BIN ]] || die "build finished but $SG_BIN is missing"
 }
 
 start_postgres() {
@@ -214,38 +148,17 @@ start_shardgate() {
   SG_PORT=$(pg_local_free_port)
   SG_ADMIN_PORT=$(pg_local_free_port)
   mkdir -p "$WORK/sg-admin" "$WORK/sg-state"
-  (umask 077 && cat >"$cfg" <<EOF
-listen:
-  host: 127.0.0.1
-  port: $SG_PORT
-  max_client_connections: 10000
-admin:
-  socket_dir: $WORK/sg-admin
-  port: $SG_ADMIN_PORT
-auth:
-  method: scram-sha-256
-  users:
-    - name: $BENCH_USER
-      password: "\${BENCH_SG_PASSWORD}"
-pool:
-  mode: transaction
-  size: $POOL_SIZE
-shards:
-  - name: bench
-    database: $PG_DB
-    user: $BENCH_USER
-    password: "\${BENCH_SG_PASSWORD}"
-    hosts:
-      - host: 127.0.0.1
-        port: $PG_PORT
-        role: primary
+  (umask 077 && {
+    sg_yaml_head "$SG_PORT" 10000 "$WORK/sg-admin" "$SG_ADMIN_PORT" "$POOL_SIZE"
+    sg_yaml_shard bench "$PG_DB" "$PG_PORT"
+    cat <<EOF
 default_shard: bench
 log:
   level: warn
 state_dir: $WORK/sg-state
 shutdown_timeout: 5s
 EOF
-  )
+  } >"$cfg")
   say "== shardgate on 127.0.0.1:$SG_PORT"
   run_shardgate "$cfg" shardgate "$SG_PORT"
   SG_PID=$STARTED_PID

@@ -114,20 +114,12 @@ EOF
 }
 
 routed_load() {
-  local k pids=() total=0 rc=0
+  local k total=0
   say "== loading shards: pgbench -s $SCALE, pgbench_accounts split by aid over $HASH_SLOTS slots"
-  # One shard's load is one backend's work; two at a time use both cores.
-  # Each runs in a subshell and leaves its counts in routed-load-s<k>.out.
-  for k in $(seq 1 $ROUTED_NSHARDS); do
-    routed_load_shard "$k" &
-    pids+=($!)
-    if [[ ${#pids[@]} -ge 2 ]]; then
-      wait "${pids[0]}" || rc=1
-      pids=("${pids[@]:1}")
-    fi
-  done
-  for k in "${pids[@]}"; do wait "$k" || rc=1; done
-  [[ $rc -eq 0 ]] || die "loading the shards failed"
+  # Each load runs in a subshell and leaves its counts in routed-load-s<k>.out.
+  # shellcheck disable=SC2046 # the shard numbers, one word each
+  run_two_at_a_time routed_load_shard $(seq 1 $ROUTED_NSHARDS)
+  [[ $PARALLEL_RC -eq 0 ]] || die "loading the shards failed"
   for k in $(seq 1 $ROUTED_NSHARDS); do
     read -r "RT_ROWS[k]" "RCHECK[bad_hash,$k]" "RCHECK[bad_range,$k]" <"$WORK/routed-load-s$k.out" ||
       die "no load counts for shard s$k"
@@ -145,34 +137,8 @@ routed_start_shardgate() {
   SGR_ADMIN_PORT=$(pg_local_free_port)
   mkdir -p "$WORK/sgr-admin" "$WORK/sgr-state"
   {
-    cat <<EOF
-listen:
-  host: 127.0.0.1
-  port: $SGR_PORT
-  max_client_connections: 1000
-admin:
-  socket_dir: $WORK/sgr-admin
-  port: $SGR_ADMIN_PORT
-auth:
-  method: scram-sha-256
-  users:
-    - name: $BENCH_USER
-      password: "\${BENCH_SG_PASSWORD}"
-pool:
-  mode: transaction
-  size: $ROUTED_POOL_SIZE
-shards:
-EOF
-    for k in $(seq 1 $ROUTED_NSHARDS); do
-      cat <<EOF
-  - name: s$k
-    database: ${RT_DB[k]}
-    user: $BENCH_USER
-    password: "\${BENCH_SG_PASSWORD}"
-    hosts:
-      - { host: 127.0.0.1, port: ${RT_PORT[k]}, role: primary }
-EOF
-    done
+    sg_yaml_head "$SGR_PORT" 1000 "$WORK/sgr-admin" "$SGR_ADMIN_PORT" "$ROUTED_POOL_SIZE"
+    for k in $(seq 1 $ROUTED_NSHARDS); do sg_yaml_shard "s$k" "${RT_DB[k]}" "${RT_PORT[k]}"; done
     cat <<EOF
 default_shard: s1
 hash:

@@ -405,17 +405,8 @@ int merge_group_row_desc(const merge_group_t *g, wbuf_t *out)
 
 	mark = wbuf_msg_begin(out, 'T');
 	wbuf_put_i16(out, (int16_t)g->nvisible);
-	for (int i = 0; i < g->nvisible; i++) {
-		const merge_field_t *fd = &g->cols[i].fld;
-
-		wbuf_put_cstr(out, fd->name);
-		wbuf_put_i32(out, (int32_t)fd->table_oid);
-		wbuf_put_i16(out, fd->attnum);
-		wbuf_put_i32(out, (int32_t)fd->type_oid);
-		wbuf_put_i16(out, fd->typlen);
-		wbuf_put_i32(out, fd->typmod);
-		wbuf_put_i16(out, fd->format);
-	}
+	for (int i = 0; i < g->nvisible; i++)
+		merge_field_write(out, &g->cols[i].fld);
 	wbuf_msg_end(out, mark);
 	return wbuf_status(out);
 }

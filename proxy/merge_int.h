@@ -24,6 +24,10 @@ int merge_time_parse_time(const uint8_t *s, size_t len, int64_t *usec) SG_WUR;
 void merge_float8_write_text(double v, wbuf_t *out);
 void merge_float4_write_text(float v, wbuf_t *out);
 
+/* ---- merge_rows.c ---- */
+/* One field of a RowDescription (the name bounded by its array). */
+void merge_field_write(wbuf_t *out, const merge_field_t *fd);
+
 /* ---- merge_value.c ---- */
 /* A value of an integer column (int2/4/8, oid); SG_ENOTSUP for other types. */
 int merge_value_to_int64(const merge_type_t *t, const uint8_t *v, int32_t len, int64_t *out) SG_WUR;

@@ -2,7 +2,7 @@
  * body_len) and written. */
 #include <string.h>
 
-#include "merge.h"
+#include "merge_int.h"
 
 int merge_row_desc_parse(const wire_frame_t *f, merge_field_t *fields, int max, int *n)
 {
@@ -39,6 +39,18 @@ int merge_row_desc_parse(const wire_frame_t *f, merge_field_t *fields, int max, 
 	return 0;
 }
 
+void merge_field_write(wbuf_t *out, const merge_field_t *fd)
+{
+	wbuf_put(out, fd->name, strnlen(fd->name, sizeof(fd->name) - 1));
+	wbuf_put_u8(out, 0);
+	wbuf_put_i32(out, (int32_t)fd->table_oid);
+	wbuf_put_i16(out, fd->attnum);
+	wbuf_put_i32(out, (int32_t)fd->type_oid);
+	wbuf_put_i16(out, fd->typlen);
+	wbuf_put_i32(out, fd->typmod);
+	wbuf_put_i16(out, fd->format);
+}
+
 int merge_row_desc_write(wbuf_t *out, const merge_field_t *fields, int n)
 {
 	size_t mark;
@@ -47,18 +59,8 @@ int merge_row_desc_write(wbuf_t *out, const merge_field_t *fields, int n)
 		return SG_ERANGE;
 	mark = wbuf_msg_begin(out, 'T');
 	wbuf_put_i16(out, (int16_t)n);
-	for (int i = 0; i < n; i++) {
-		const merge_field_t *fd = &fields[i];
-
-		wbuf_put(out, fd->name, strnlen(fd->name, sizeof(fd->name) - 1));
-		wbuf_put_u8(out, 0);
-		wbuf_put_i32(out, (int32_t)fd->table_oid);
-		wbuf_put_i16(out, fd->attnum);
-		wbuf_put_i32(out, (int32_t)fd->type_oid);
-		wbuf_put_i16(out, fd->typlen);
-		wbuf_put_i32(out, fd->typmod);
-		wbuf_put_i16(out, fd->format);
-	}
+	for (int i = 0; i < n; i++)
+		merge_field_write(out, &fields[i]);
 	wbuf_msg_end(out, mark);
 	return wbuf_status(out);
 }

@@ -89,20 +89,26 @@ static int64_t civil_days(int64_t y, int64_t m, int64_t d, bool bc, bool *ok)
 	return days_from_civil(ay, m, d) - days_from_civil(2000, 1, 1);
 }
 
+/* infinity / -infinity → INT64_MAX / INT64_MIN. */
+static bool take_infinity(const uint8_t *s, size_t len, int64_t *out)
+{
+	if (is_word(s, len, "infinity"))
+		*out = INT64_MAX;
+	else if (is_word(s, len, "-infinity"))
+		*out = INT64_MIN;
+	else
+		return false;
+	return true;
+}
+
 int merge_time_parse_date(const uint8_t *s, size_t len, int64_t *days)
 {
 	cur_t c = {s, len, 0};
 	int64_t y, m, d;
 	bool bc, ok;
 
-	if (is_word(s, len, "infinity")) {
-		*days = INT64_MAX;
+	if (take_infinity(s, len, days))
 		return 0;
-	}
-	if (is_word(s, len, "-infinity")) {
-		*days = INT64_MIN;
-		return 0;
-	}
 	if (!take_date(&c, &y, &m, &d))
 		return SG_ENOTSUP;
 	bc = take_bc(&c);
@@ -169,14 +175,8 @@ int merge_time_parse_timestamp(const uint8_t *s, size_t len, bool with_tz, int64
 	bool bc, ok, has_off = false;
 	__int128 v;
 
-	if (is_word(s, len, "infinity")) {
-		*usec = INT64_MAX;
+	if (take_infinity(s, len, usec))
 		return 0;
-	}
-	if (is_word(s, len, "-infinity")) {
-		*usec = INT64_MIN;
-		return 0;
-	}
 	if (!take_date(&c, &y, &m, &d))
 		return SG_ENOTSUP;
 	if (take_ch(&c, ' ') || take_ch(&c, 'T')) {

@@ -12,6 +12,7 @@
 
 #include "analyze_int.h"
 #include "errors.h"
+#include "sql_aggs.h"
 
 int sqa_spec_find(const sqa_ctx_t *c, const char *schema, const char *rel)
 {
@@ -370,59 +371,6 @@ int sqa_query(sqa_ctx_t *c, const PgQuery__Node *n, const sqa_ctes_t *ctes)
 
 /* ---- the generic walk ---- */
 
-static bool is_aggregate_name(const char *name)
-{
-	static const char *const aggs[] = {
-	        "count",
-	        "sum",
-	        "avg",
-	        "min",
-	        "max",
-	        "bool_and",
-	        "bool_or",
-	        "every",
-	        "array_agg",
-	        "string_agg",
-	        "json_agg",
-	        "jsonb_agg",
-	        "json_object_agg",
-	        "jsonb_object_agg",
-	        "xmlagg",
-	        "bit_and",
-	        "bit_or",
-	        "bit_xor",
-	        "stddev",
-	        "stddev_pop",
-	        "stddev_samp",
-	        "variance",
-	        "var_pop",
-	        "var_samp",
-	        "corr",
-	        "covar_pop",
-	        "covar_samp",
-	        "regr_avgx",
-	        "regr_avgy",
-	        "regr_count",
-	        "regr_intercept",
-	        "regr_r2",
-	        "regr_slope",
-	        "regr_sxx",
-	        "regr_sxy",
-	        "regr_syy",
-	        "mode",
-	        "percentile_cont",
-	        "percentile_disc",
-	        "range_agg",
-	        "range_intersect_agg",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(aggs) / sizeof(aggs[0]); i++)
-		if (strcmp(aggs[i], name) == 0)
-			return true;
-	return false;
-}
-
 static void func_flags(sqa_ctx_t *c, const PgQuery__FuncCall *f)
 {
 	const PgQuery__Node *last = f->n_funcname > 0 ? f->funcname[f->n_funcname - 1] : NULL;
@@ -434,7 +382,7 @@ static void func_flags(sqa_ctx_t *c, const PgQuery__FuncCall *f)
 	if (f->agg_star || f->agg_distinct || f->n_agg_order > 0 || f->agg_filter != NULL ||
 	    f->agg_within_group ||
 	    (last != NULL && last->node_case == PG_QUERY__NODE__NODE_STRING &&
-	     is_aggregate_name(last->string->sval)))
+	     sql_agg_is_plain(last->string->sval)))
 		c->st->has_aggregate = true;
 }
 

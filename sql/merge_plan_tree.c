@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "merge_plan_int.h"
+#include "sql_aggs.h"
 
 /* ---- arena ---- */
 
@@ -482,62 +483,6 @@ bool mp_is_star(const PgQuery__ResTarget *t)
 
 /* ---- aggregates ---- */
 
-/* PostgreSQL's built-in aggregates that cannot be merged from partials
- * (or whose result depends on input order). */
-static const char *const other_aggs[] = {
-        "array_agg",
-        "string_agg",
-        "json_agg",
-        "jsonb_agg",
-        "json_object_agg",
-        "jsonb_object_agg",
-        "xmlagg",
-        "bit_and",
-        "bit_or",
-        "bit_xor",
-        "stddev",
-        "stddev_pop",
-        "stddev_samp",
-        "variance",
-        "var_pop",
-        "var_samp",
-        "corr",
-        "covar_pop",
-        "covar_samp",
-        "regr_avgx",
-        "regr_avgy",
-        "regr_count",
-        "regr_intercept",
-        "regr_r2",
-        "regr_slope",
-        "regr_sxx",
-        "regr_sxy",
-        "regr_syy",
-        "percentile_cont",
-        "percentile_disc",
-        "mode",
-        "rank",
-        "dense_rank",
-        "percent_rank",
-        "cume_dist",
-        "range_agg",
-        "range_intersect_agg",
-        "any_value",
-        "json_objectagg",
-        "json_arrayagg",
-};
-
-static const struct {
-	const char *name;
-	sql_agg_kind_t kind;
-} supported_aggs[] = {
-        {"count", SQL_AGG_COUNT},    {"sum", SQL_AGG_SUM},         {"min", SQL_AGG_MIN},
-        {"max", SQL_AGG_MAX},        {"avg", SQL_AGG_AVG},         {"bool_and", SQL_AGG_BOOL_AND},
-        {"every", SQL_AGG_BOOL_AND}, {"bool_or", SQL_AGG_BOOL_OR},
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 const char *mp_func_name(const PgQuery__FuncCall *f)
 {
 	const char *s = f->n_funcname > 0 ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
@@ -554,38 +499,24 @@ static bool builtin_name(const PgQuery__FuncCall *f)
 
 bool mp_is_agg(const PgQuery__FuncCall *f)
 {
-	const char *name = mp_func_name(f);
-	size_t i;
-
 	if (f->over != NULL)
 		return false;
 	if (f->agg_star || f->agg_distinct || f->n_agg_order > 0 || f->agg_filter != NULL ||
 	    f->agg_within_group)
 		return true;
-	if (!builtin_name(f))
-		return false;
-	for (i = 0; i < NELEM(supported_aggs); i++)
-		if (strcmp(name, supported_aggs[i].name) == 0)
-			return true;
-	for (i = 0; i < NELEM(other_aggs); i++)
-		if (strcmp(name, other_aggs[i]) == 0)
-			return true;
-	return false;
+	return builtin_name(f) && sql_agg_find(mp_func_name(f)) != NULL;
 }
 
 int mp_agg_kind(mp_ctx_t *c, const PgQuery__FuncCall *f, sql_agg_kind_t *kind)
 {
 	const char *name = mp_func_name(f);
-	size_t i;
+	sql_agg_kind_t k;
 
-	for (i = 0; builtin_name(f) && i < NELEM(supported_aggs); i++)
-		if (strcmp(name, supported_aggs[i].name) == 0)
-			break;
-	if (!builtin_name(f) || i == NELEM(supported_aggs) || f->agg_within_group)
+	if (!builtin_name(f) || !sql_agg_is_mergeable(name, &k) || f->agg_within_group)
 		return mp_refuse(c, "%s", name);
 	if (f->n_agg_order > 0)
 		return mp_refuse(c, "%s(... ORDER BY ...)", name);
-	*kind = supported_aggs[i].kind;
+	*kind = k;
 	if (!f->agg_distinct)
 		return 0;
 	if (*kind != SQL_AGG_COUNT)

@@ -474,3 +474,17 @@ size_t it_raw_startup(uint8_t *buf, size_t cap, const char *user, const char *da
 	it_put_u32(buf + 4, 196608); /* protocol 3.0 */
 	return n;
 }
+
+long long it_stat_value(PGconn *adm, const char *name)
+{
+	PGresult *r = it_exec_ok(adm, "SHOW STATS");
+	long long v = -1;
+
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strcmp(PQgetvalue(r, i, 0), name) == 0)
+			v = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+	PQclear(r);
+	if (v < 0)
+		fail_msg("SHOW STATS has no %s", name);
+	return v;
+}

@@ -71,6 +71,10 @@ const char *it_result_sqlstate(const PGresult *r);
  * the first error (copied to state, 6 bytes) or "" if none. */
 void it_drain(PGconn *conn, char state[6]);
 
+/* The value of counter `name` in the admin console's SHOW STATS (fails
+ * the test when there is no such counter). */
+long long it_stat_value(PGconn *adm, const char *name);
+
 /* ---- time ---- */
 double it_now(void); /* monotonic seconds */
 void it_sleep_ms(int ms);

@@ -287,34 +287,19 @@ static void test_in_transaction_refused(void **state)
 	it_finish(c);
 }
 
-/* SHOW STATS counts what happened above. */
-static long long stat_value(PGconn *adm, const char *name)
-{
-	PGresult *r = it_exec_ok(adm, "SHOW STATS");
-	long long v = -1;
-
-	for (int i = 0; i < PQntuples(r); i++)
-		if (strcmp(PQgetvalue(r, i, 0), name) == 0)
-			v = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-	PQclear(r);
-	if (v < 0)
-		fail_msg("SHOW STATS has no %s", name);
-	return v;
-}
-
 static void test_stats(void **state)
 {
 	it_skip_if_direct();
 	PGconn *adm = it_connect_admin();
 	PGconn *c = app_connect();
-	long long before = stat_value(adm, "fanouts"), failed = stat_value(adm, "fanout_failures");
+	long long before = it_stat_value(adm, "fanouts"), failed = it_stat_value(adm, "fanout_failures");
 
 	it_expect_scalar(c, "SELECT count(*) FROM live", "9");
 	it_expect_sqlstate(c, "SELECT v / 0 FROM live", "22012");
-	assert_int_equal(stat_value(adm, "fanouts"), before + 2);
-	assert_int_equal(stat_value(adm, "fanout_failures"), failed + 1);
-	assert_true(stat_value(adm, "fanout_partial") >= 2); /* test_partial_results */
-	assert_true(stat_value(adm, "fanout_cancels") >= 2); /* timeout, cancel, LIMIT */
+	assert_int_equal(it_stat_value(adm, "fanouts"), before + 2);
+	assert_int_equal(it_stat_value(adm, "fanout_failures"), failed + 1);
+	assert_true(it_stat_value(adm, "fanout_partial") >= 2); /* test_partial_results */
+	assert_true(it_stat_value(adm, "fanout_cancels") >= 2); /* timeout, cancel, LIMIT */
 	it_finish(c);
 	it_finish(adm);
 }

@@ -1241,20 +1241,6 @@ static void test_admin_show_routing(void **state)
 
 /* ---- plan cache ---- */
 
-static long long stat_value(PGconn *adm, const char *name)
-{
-	PGresult *r = it_exec_ok(adm, "SHOW STATS");
-	long long v = -1;
-
-	for (int i = 0; i < PQntuples(r); i++)
-		if (strcmp(PQgetvalue(r, i, 0), name) == 0)
-			v = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-	PQclear(r);
-	if (v < 0)
-		fail_msg("SHOW STATS has no %s", name);
-	return v;
-}
-
 static void query_one_shape(PGconn *c, int n)
 {
 	char sql[128];
@@ -1278,29 +1264,29 @@ static void test_plan_cache(void **state)
 	it_skip_if_direct();
 	c = app_connect();
 	adm = it_connect_admin();
-	hits0 = stat_value(adm, "plan_cache_hits");
-	misses0 = stat_value(adm, "plan_cache_misses");
-	parses0 = stat_value(adm, "sql_parses");
+	hits0 = it_stat_value(adm, "plan_cache_hits");
+	misses0 = it_stat_value(adm, "plan_cache_misses");
+	parses0 = it_stat_value(adm, "sql_parses");
 	query_one_shape(c, 2000);
-	hits = stat_value(adm, "plan_cache_hits") - hits0;
-	misses = stat_value(adm, "plan_cache_misses") - misses0;
-	parses = stat_value(adm, "sql_parses") - parses0;
+	hits = it_stat_value(adm, "plan_cache_hits") - hits0;
+	misses = it_stat_value(adm, "plan_cache_misses") - misses0;
+	parses = it_stat_value(adm, "sql_parses") - parses0;
 	if (hits < 1999 || misses > 1 || parses > 2)
 		fail_msg("2000 queries of one shape: %lld hits, %lld misses, %lld parses", hits, misses,
 		         parses);
 
-	hits = stat_value(adm, "plan_cache_hits");
-	misses = stat_value(adm, "plan_cache_misses");
+	hits = it_stat_value(adm, "plan_cache_hits");
+	misses = it_stat_value(adm, "plan_cache_misses");
 	need = 99 * misses - hits + 1; /* hits + n >= 99 * misses */
 	if (need > 0)
 		query_one_shape(c, need > 30000 ? 30000 : (int)need);
-	hits = stat_value(adm, "plan_cache_hits");
-	misses = stat_value(adm, "plan_cache_misses");
-	assert_int_equal(stat_value(adm, "plan_cache_hit_rate_pct"), hits * 100 / (hits + misses));
-	if (stat_value(adm, "plan_cache_hit_rate_pct") < 99)
+	hits = it_stat_value(adm, "plan_cache_hits");
+	misses = it_stat_value(adm, "plan_cache_misses");
+	assert_int_equal(it_stat_value(adm, "plan_cache_hit_rate_pct"), hits * 100 / (hits + misses));
+	if (it_stat_value(adm, "plan_cache_hit_rate_pct") < 99)
 		fail_msg("plan cache hit rate %lld%% (%lld hits, %lld misses)",
-		         stat_value(adm, "plan_cache_hit_rate_pct"), hits, misses);
-	assert_true(stat_value(adm, "plan_cache_entries") >= 1);
+		         it_stat_value(adm, "plan_cache_hit_rate_pct"), hits, misses);
+	assert_true(it_stat_value(adm, "plan_cache_entries") >= 1);
 	it_finish(adm);
 	it_finish(c);
 }
