@@ -56,7 +56,7 @@ cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
-  stop_pid "$IDLE_PID"
+  stop_pid "${IDLE_PID:-}"
   stop_pid "$SGR_PID"
   stop_pid "$SG_PID"
   stop_pid "$PGB_PID"
@@ -230,7 +230,7 @@ print_table() {
 # Holds IDLE_CLIENTS connections open on the chosen target and reports the
 # target's resident memory growth per connection.
 run_idle() {
-  local target=$BENCH_IDLE_TARGET comm pid port line base open done_line opened errors recheck per wfd
+  local target=$BENCH_IDLE_TARGET comm pid port line base open done_line opened errors recheck per wfd idle_pid
   port=$(target_port "$target")
   pid=$SG_PID
   [[ $target == pgbouncer ]] && pid=$PGB_PID
@@ -246,7 +246,9 @@ run_idle() {
     PGPASSWORD=$PG_PASSWORD exec "$WORK/idle_clients" \
       "host=127.0.0.1 port=$port dbname=$PG_DB user=$BENCH_USER sslmode=disable" "$IDLE_CLIENTS"
   }
-  # bash sets IDLE_PID (the coprocess's pid) itself; cleanup stops it.
+  # bash sets IDLE_PID (the coprocess's pid) itself, and unsets it once the
+  # coprocess has exited: keep a copy to wait for (cleanup stops IDLE_PID).
+  idle_pid=$IDLE_PID
   # SCRAM costs two PBKDF2 runs (client and proxy) per connection; allow
   # generously for a slow machine.
   if ! read -r -t $((120 + IDLE_CLIENTS / 10)) line <&"${IDLE[0]}"; then
@@ -262,7 +264,7 @@ run_idle() {
   exec {wfd}>&- # end-of-file tells idle_clients to recheck and exit
   read -r -t 120 done_line <&"${IDLE[0]}" || die "idle_clients did not finish its recheck"
   recheck=$(sed -n 's/.*recheck_errors=\([0-9]*\).*/\1/p' <<<"$done_line")
-  wait "$IDLE_PID" || die "idle_clients failed"
+  wait "$idle_pid" || die "idle_clients failed"
   IDLE_PID=""
   per=$(awk -v a="$open" -v b="$base" -v n="$IDLE_CLIENTS" 'BEGIN { printf "%.2f", (a - b) / n }')
   printf 'Idle connections to %s: %d requested, %d opened\n' "$target" "$IDLE_CLIENTS" "$opened"
