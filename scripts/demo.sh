@@ -246,6 +246,18 @@ dashboard_query() {
   say "   ROUTE: $kind -> $shards${error:+ (error: $error)}; $reason"
 }
 
+# A read that needs several shards: its rows, and which shards ROUTE names.
+cross_shard_query() {
+  local title=$1 sql=$2 route kind shards _
+  say ""
+  say "-- $title"
+  say "   $sql"
+  through_shardgate -c "$sql" 2>&1 | sed 's/^/   /' || true
+  route=$(through_admin -At -F $'\x1f' -c "ROUTE $sql") || die "ROUTE in the admin console failed"
+  IFS=$'\x1f' read -r kind shards _ <<<"$route"
+  say "   ROUTE: $kind -> $shards"
+}
+
 show_queries() {
   local s
   say ""
@@ -268,11 +280,16 @@ show_queries() {
   dashboard_query "a reference table (countries: replicated, read on the default shard)" \
     "SELECT code, name, inet_server_port() AS shard_port FROM countries WHERE code = 'JP'"
   say ""
-  say "Not yet: totals across shards. A read that needs several shards (no"
-  say "sharding key, an IN list or a time range spanning shards) is refused with"
-  say "SQLSTATE 0A000 until scatter-gather is implemented:"
-  say "   SELECT sum(amount) FROM orders"
-  through_shardgate -c "SELECT sum(amount) FROM orders" 2>&1 | sed 's/^/   /' || true
+  say ""
+  say "Analytics across shards (scatter-gather: every shard at once, merged):"
+  cross_shard_query "total orders and revenue across all regions" \
+    "SELECT count(*) AS orders, sum(amount) AS revenue FROM orders"
+  cross_shard_query "sales by region" \
+    "SELECT region, count(*) AS points, sum(value) AS sales FROM regional_metrics WHERE metric = 'sales' GROUP BY region ORDER BY sales DESC"
+  cross_shard_query "metrics over 60 days (every time tier)" \
+    "SELECT name, count(*) AS points, min(created_at) AS first_point FROM metrics WHERE created_at > now() - interval '60 days' GROUP BY name ORDER BY name"
+  cross_shard_query "the five largest orders anywhere" \
+    "SELECT user_id, amount FROM orders ORDER BY amount DESC, user_id LIMIT 5"
 }
 
 show_usage() {
