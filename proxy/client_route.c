@@ -127,6 +127,15 @@ int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple,
 	return ROUTE_FORWARD;
 }
 
+/* A read for several shards that would return some rows once per shard. */
+static void route_refusal_msg(const router_decision_t *d, char *msg, size_t n)
+{
+	snprintf(msg, n,
+	         "cross-shard query would return rows once per shard: %s (%s); add the sharding key, or "
+	         "run it on one shard with a /* shard: name */ hint",
+	         d->fanout_refusal, d->reason);
+}
+
 /* Outside a transaction, on no particular shard: a statement may run on
  * several shards in turn. */
 static bool route_can_fan_out(const sg_client_t *c)
@@ -148,6 +157,10 @@ static int route_fan_out(sg_client_t *c, const char *sql, const router_decision_
 		         "a query string with several statements cannot run on several shards (%s); send "
 		         "them one by one",
 		         d->reason);
+		return route_answer(c, NULL, "0A000", msg);
+	}
+	if (d->kind == SQLK_SELECT && d->fanout_refusal != NULL) {
+		route_refusal_msg(d, msg, sizeof(msg));
 		return route_answer(c, NULL, "0A000", msg);
 	}
 	if (d->kind == SQLK_SELECT)
@@ -386,8 +399,11 @@ static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg
 	if (rc == ROUTE_FORWARD)
 		return rc;
 	if (m != NULL && route_bound_fans_out(c, &d, rc)) {
-		*fan = d;
-		return ROUTE_FANOUT;
+		if (d.kind != SQLK_SELECT || d.fanout_refusal == NULL) {
+			*fan = d;
+			return ROUTE_FANOUT;
+		}
+		route_refusal_msg(&d, msg, sizeof(msg));
 	}
 	if (c->server == NULL) {
 		client_send_error(c, "ERROR", d.sqlstate[0] ? d.sqlstate : "0A000", "%s", msg);

@@ -319,6 +319,10 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 	}
 done:
 	d->shard = shard_single(d->shards);
+	/* rows of a replicated/unsharded table would come back from every shard */
+	if (d->shard < 0 && d->sqlstate[0] == '\0' && d->kind == SQLK_SELECT && a->nstmts > 0 &&
+	    a->stmts[0].rows_per_shard_unsafe)
+		d->fanout_refusal = a->stmts[0].dup_reason;
 	return 0;
 }
 

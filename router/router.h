@@ -57,6 +57,10 @@ typedef struct router_decision {
 	 * be concatenated (one plain SELECT, or one UPDATE/DELETE), else the
 	 * construct that needs a real merge ("ORDER BY", "aggregate", ...). */
 	const char *unmergeable;
+	/* non-NULL: this SELECT needs several shards and would return some
+	 * rows once per shard (reason: sql_stmt_t.dup_reason of the first
+	 * statement, a static string). NULL for a single-shard answer. */
+	const char *fanout_refusal;
 	char set_shard[64]; /* SQLK_SET_SHARD: the name ("" for RESET) */
 	char sqlstate[6];   /* non-empty: answer with this error */
 	char error[256];

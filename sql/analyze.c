@@ -392,7 +392,10 @@ static int stmt_analyze(sqa_ctx_t *c, const PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
 		/* SELECT ... INTO creates a table */
 		st->kind = n->select_stmt->into_clause != NULL ? SQLK_DDL : SQLK_SELECT;
-		return sqa_query(c, n, NULL);
+		rc = sqa_query(c, n, NULL);
+		if (rc == 0 && st->kind == SQLK_SELECT)
+			sqa_rows_per_shard(c, n->select_stmt);
+		return rc;
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
 		st->kind = SQLK_INSERT;
 		c->top = n->insert_stmt;

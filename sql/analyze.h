@@ -174,6 +174,21 @@ typedef struct sql_stmt {
 	 * covers UNION (not ALL), INTERSECT and EXCEPT; has_aggregate HAVING;
 	 * has_limit OFFSET. */
 	bool has_aggregate, has_window, has_order_by, has_limit, has_distinct, has_group_by, for_update;
+
+	/* SQLK_SELECT (and EXPLAIN of one). Run on several shards, the SELECT could return a
+	 * row once per shard: some result row can exist independently of every
+	 * sharded-table row (a replicated or unsharded table's rows, kept by
+	 * an outer join, filtered only by a subquery on a sharded table, or a
+	 * set operation branch reading no sharded table). Clear when the
+	 * top-level FROM, following inner/cross joins and the preserved side of
+	 * LEFT/RIGHT joins (both sides of FULL), reaches a sharded table (a
+	 * spec entry with a column), a FROM subquery or CTE counting when its
+	 * own FROM does; every branch of a set operation must. Also clear when
+	 * no sharded table is referenced at all (the statement never needs
+	 * several shards). When unsure, set. dup_reason: static text saying
+	 * why, NULL when clear. */
+	bool rows_per_shard_unsafe;
+	const char *dup_reason;
 } sql_stmt_t;
 
 typedef struct sql_analysis {

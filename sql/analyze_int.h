@@ -135,6 +135,14 @@ int sqa_walk(sqa_ctx_t *c, const ProtobufCMessage *m, const sqa_ctes_t *ctes);
 int sqa_with(sqa_ctx_t *c, const PgQuery__WithClause *w, const sqa_ctes_t *outer, sqa_ctes_t *mine);
 int sqa_spec_find(const sqa_ctx_t *c, const char *schema, const char *rel);
 int sqa_ref_add(sqa_ctx_t *c, int table, const char *alias, bool written);
+/* The CTE `name` visible in `ctes` (NULL if none), the WITH scope that
+ * holds it and its index there. */
+const PgQuery__CommonTableExpr *sqa_cte_find(const sqa_ctes_t *ctes, const char *name,
+                                             const sqa_ctes_t **where, size_t *index);
+
+/* analyze_rows.c: can the SELECT return a row once per shard? Sets
+ * rows_per_shard_unsafe and dup_reason of c->st. */
+void sqa_rows_per_shard(sqa_ctx_t *c, const PgQuery__SelectStmt *s);
 
 /* analyze_dml.c: INSERT, UPDATE, DELETE, COPY */
 int sqa_insert(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const sqa_ctes_t *ctes);

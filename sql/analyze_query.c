@@ -56,7 +56,8 @@ int sqa_ref_add(sqa_ctx_t *c, int table, const char *alias, bool written)
 	return (int)c->nrefs++;
 }
 
-static bool cte_visible(const sqa_ctes_t *ctes, const char *name)
+const PgQuery__CommonTableExpr *sqa_cte_find(const sqa_ctes_t *ctes, const char *name,
+                                             const sqa_ctes_t **where, size_t *index)
 {
 	const PgQuery__CommonTableExpr *cte;
 	size_t i;
@@ -66,11 +67,22 @@ static bool cte_visible(const sqa_ctes_t *ctes, const char *name)
 			if (ctes->with->ctes[i]->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
 				continue;
 			cte = ctes->with->ctes[i]->common_table_expr;
-			if (strcmp(cte->ctename, name) == 0)
-				return true;
+			if (strcmp(cte->ctename, name) == 0) {
+				*where = ctes;
+				*index = i;
+				return cte;
+			}
 		}
 	}
-	return false;
+	return NULL;
+}
+
+static bool cte_visible(const sqa_ctes_t *ctes, const char *name)
+{
+	const sqa_ctes_t *where;
+	size_t i;
+
+	return sqa_cte_find(ctes, name, &where, &i) != NULL;
 }
 
 static int level_item(sqa_ctx_t *c, sqa_level_t *l, const PgQuery__RangeVar *rv, const char *name, int ref)
