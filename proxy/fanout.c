@@ -102,7 +102,7 @@ static void fanout_leg_failed(sg_fanout_t *fo, struct fanout_leg *leg, const cha
 	if (leg->failed || leg->cancelled)
 		return;
 	leg->failed = true;
-	if (fo->partial && fo->kind == SQLK_SELECT && !fo->stopped) {
+	if (fo->partial && fo->kind == SQLK_SELECT && !fo->stopped && !leg->is_final) {
 		fo->unanswered |= UINT64_C(1) << leg->shard;
 		log_client(fo->c, LOG_WARN, "fan-out: shard %s left out (partial results): %s %s",
 		           fanout_shard_name(leg->shard), sqlstate, msg);
@@ -142,6 +142,8 @@ static int fanout_leg_send(sg_fanout_t *fo, struct fanout_leg *leg)
 		s->seg_sent++;
 		leg->pre = true;
 	}
+	if (leg->is_final)
+		return fanout_final_send(fo, leg);
 	(void)wire_write_parse(out, "", fo->plan->shard_sql, fo->nptypes, fo->ptypes);
 	fanout_write_bind(fo, out);
 	(void)wire_write_describe(out, 'P', "");
@@ -172,7 +174,7 @@ static void fanout_leg_start(sg_fanout_t *fo, struct fanout_leg *leg, sg_server_
 
 /* Checks out connections for the legs in shard order; stops at the first
  * pool that has none free (the client waits there). */
-static void fanout_checkout_next(sg_fanout_t *fo)
+void fanout_checkout_next(sg_fanout_t *fo)
 {
 	sg_client_t *c = fo->c;
 
@@ -323,6 +325,8 @@ int fanout_server_msg(sg_server_t *s, const wire_frame_t *f)
 		return SG_EPROTO;
 	if (leg->pre)
 		return fanout_pre_msg(s, leg, f);
+	if (leg->is_final && f->type != 'E' && f->type != 'Z' && f->type != 'S' && f->type != 'N')
+		return fanout_final_msg(fo, leg, f);
 	switch (f->type) {
 	case 'T':
 		return leg->cancelled ? 0 : fanout_merge_desc(fo, leg, f);
@@ -349,7 +353,7 @@ int fanout_server_msg(sg_server_t *s, const wire_frame_t *f)
 		if (s->seg_done < s->seg_sent)
 			s->seg_done++;
 		leg->state = LEG_DONE;
-		if (!leg->complete && !leg->failed && !leg->cancelled)
+		if (!leg->complete && !leg->failed && !leg->cancelled && !leg->is_final)
 			fanout_leg_failed(fo, leg, "08P01", "the shard ended the statement without a result");
 		fanout_merge_leg_ended(fo, leg);
 		return 0;

@@ -31,6 +31,7 @@ struct fanout_leg {
 	bool failed;    /* the shard reported an error or was lost */
 	bool complete;  /* CommandComplete seen */
 	bool blocked;   /* SORTED: still running and no row to merge: the merge waits for it */
+	bool is_final;  /* the extra leg that evaluates plan->final_sql (fanout_final.c) */
 	uint64_t count; /* its CommandComplete's row count */
 
 	/* SORTED: rows received and not yet merged, complete 'D' messages
@@ -61,7 +62,7 @@ struct sg_fanout {
 	int16_t *client_fmt; /* client's result formats as sent (owned) */
 	int nclient_fmt;
 
-	struct fanout_leg legs[FANOUT_MAX_LEGS];
+	struct fanout_leg legs[FANOUT_MAX_LEGS + 1]; /* + the final leg */
 	int nlegs;
 	int next_checkout; /* legs before this one have had their checkout */
 
@@ -86,6 +87,8 @@ struct sg_fanout {
 	/* GROUPED */
 	merge_group_t *group;
 	bool group_finished, group_emitted;
+	bool final_begun, final_described, final_desc_sent; /* FINAL columns (fanout_final.c) */
+	uint64_t final_row;                                 /* next group to take its final values */
 
 	int64_t limit, offset; /* resolved (parameters applied); limit -1: none */
 	uint64_t skipped, sent;
@@ -120,8 +123,18 @@ void fanout_fail(sg_fanout_t *fo, int shard, const char *sqlstate, const char *m
 void fanout_cancel_legs(sg_fanout_t *fo);
 /* Every leg has ended and given its connection back. */
 bool fanout_legs_ended(const sg_fanout_t *fo);
+/* Checks out connections for the legs not started yet, in order. */
+void fanout_checkout_next(sg_fanout_t *fo);
+
+/* fanout_final.c */
+/* HAVING, then one more leg for plan->final_sql. */
+int fanout_final_begin(sg_fanout_t *fo);
+int fanout_final_send(sg_fanout_t *fo, struct fanout_leg *leg);
+int fanout_final_msg(sg_fanout_t *fo, struct fanout_leg *leg, const wire_frame_t *f);
+int fanout_final_describe_client(sg_fanout_t *fo);
 
 /* fanout_merge.c */
+void fanout_fail_merge(sg_fanout_t *fo, int shard, int rc, const char *err, const char *fallback);
 void fanout_merge_init(sg_fanout_t *fo);
 int fanout_merge_desc(sg_fanout_t *fo, struct fanout_leg *leg, const wire_frame_t *f);
 int fanout_merge_row(sg_fanout_t *fo, struct fanout_leg *leg, const wire_frame_t *f);

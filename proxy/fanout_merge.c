@@ -47,6 +47,15 @@ void fanout_merge_free(sg_fanout_t *fo)
 	free(fo->lens_b);
 }
 
+/* A merge error (proxy/merge.h codes) fails the statement with the
+ * matching SQLSTATE. */
+void fanout_fail_merge(sg_fanout_t *fo, int shard, int rc, const char *err, const char *fallback)
+{
+	const char *state = rc == SG_ERANGE ? "22003" : rc == SG_ENOTSUP ? "0A000" : "XX000";
+
+	fanout_fail(fo, shard, state, err != NULL && err[0] ? err : fallback);
+}
+
 /* ---- row description ---- */
 
 static int fanout_desc_sorted(sg_fanout_t *fo, char *err, size_t errlen)
@@ -157,8 +166,8 @@ static int fanout_desc_first(sg_fanout_t *fo, struct fanout_leg *leg, const wire
 		fanout_fail(fo, -1, rc == SG_ENOTSUP ? "0A000" : "XX000", err);
 		return 0;
 	}
-	if (fo->extended && !fo->describe)
-		return 0;
+	if ((fo->extended && !fo->describe) || fo->plan->final_sql != NULL)
+		return 0; /* with final expressions: once their types are known */
 	return fanout_desc_write(fo, &fo->c->out.pending);
 }
 
@@ -406,15 +415,26 @@ static bool fanout_grouped_pump(sg_fanout_t *fo)
 		return true;
 	if (!fanout_legs_ended(fo))
 		return false;
+	if (fo->plan->final_sql != NULL) {
+		if (!fo->final_begun) {
+			rc = fanout_final_begin(fo);
+			return rc != 0 || fo->failed ? true
+			                             : fanout_legs_ended(fo) && fanout_grouped_pump(fo);
+		}
+		if (!fo->final_described) {
+			fanout_fail(fo, -1, "XX000", "the final expressions were not described");
+			return true;
+		}
+		if (fanout_final_describe_client(fo) != 0) {
+			fanout_fail(fo, -1, "53200", "out of memory");
+			return true;
+		}
+	}
 	if (!fo->group_finished) {
 		fo->group_finished = true;
 		rc = merge_group_finish(fo->group, fo->limit, fo->offset, err, sizeof(err));
 		if (rc != 0) {
-			fanout_fail(fo, -1,
-			            rc == SG_ERANGE    ? "22003"
-			            : rc == SG_ENOTSUP ? "0A000"
-			                               : "XX000",
-			            err[0] ? err : "could not merge the shards' groups");
+			fanout_fail_merge(fo, -1, rc, err, "could not merge the shards' groups");
 			return true;
 		}
 	}
@@ -454,11 +474,7 @@ int fanout_merge_row(sg_fanout_t *fo, struct fanout_leg *leg, const wire_frame_t
 		if (rc == SG_ENOMEM)
 			return rc;
 		if (rc != 0)
-			fanout_fail(fo, leg->shard,
-			            rc == SG_ENOTSUP  ? "0A000"
-			            : rc == SG_ERANGE ? "22003"
-			                              : "XX000",
-			            err[0] ? err : "could not merge a row");
+			fanout_fail_merge(fo, leg->shard, rc, err, "could not merge a row");
 		return 0;
 	}
 	return SG_EPROTO;

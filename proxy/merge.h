@@ -115,13 +115,45 @@ int merge_group_new(const sql_merge_plan_t *plan, const merge_field_t *shard, in
                     const int16_t *out_formats, const merge_coll_t *coll, merge_group_t **out, char *err,
                     size_t errlen) SG_WUR;
 /* The RowDescription the client sees (names, result types of the merged
- * aggregates, its formats). */
+ * aggregates, its formats). With FINAL columns, only after
+ * merge_group_final_desc (their types come from it). */
 int merge_group_row_desc(const merge_group_t *g, wbuf_t *out) SG_WUR;
 /* Folds one shard DataRow into its group. */
 int merge_group_add(merge_group_t *g, const wire_frame_t *data_row, char *err, size_t errlen) SG_WUR;
 /* All shards are done: applies HAVING, sorts by plan->keys, then skips
- * `offset` groups and keeps at most `limit` (-1: all). */
+ * `offset` groups and keeps at most `limit` (-1: all).
+ * With FINAL columns (plan->final_sql), call merge_group_having first,
+ * then give every surviving group its final values, then finish. */
 int merge_group_finish(merge_group_t *g, int64_t limit, int64_t offset, char *err, size_t errlen) SG_WUR;
+
+/* ---- FINAL columns: expressions PostgreSQL evaluates per merged group ----
+ * The engine runs plan->final_sql on one shard: Parse with the parameter
+ * types merge_group_final_types gives, Describe, then for each group i in
+ * 0..merge_group_final_count()-1 a Bind with merge_group_final_params(i)
+ * and an Execute, whose one DataRow goes to merge_group_final_set(i). */
+
+/* Applies HAVING (and rolls up count(DISTINCT)) without sorting; after it
+ * the groups are numbered 0..merge_group_final_count()-1. Idempotent with
+ * respect to merge_group_finish, which then only sorts and limits. */
+int merge_group_having(merge_group_t *g, char *err, size_t errlen) SG_WUR;
+uint64_t merge_group_final_count(const merge_group_t *g);
+/* Type OIDs of final_sql's parameters (plan->nfinal_params entries): the
+ * merged columns' types (computed aggregates: int8, numeric, float8, bool;
+ * keys/min/max: the shard column's type). */
+void merge_group_final_types(const merge_group_t *g, uint32_t *oids);
+/* Group i's parameter values and their formats (0 text, 1 binary; NULL
+ * value: len -1), borrowed until the next call. */
+int merge_group_final_params(merge_group_t *g, uint64_t i, const uint8_t **vals, int32_t *lens,
+                             int16_t *formats) SG_WUR;
+/* The description of final_sql's output (from the shard's Describe; the
+ * format of each field is what the engine asked for: the client's format
+ * for visible FINAL columns, text for hidden ones). Once, before any
+ * merge_group_final_set. */
+int merge_group_final_desc(merge_group_t *g, const merge_field_t *fields, int n, char *err,
+                           size_t errlen) SG_WUR;
+/* Group i's final values: one DataRow of final_sql. */
+int merge_group_final_set(merge_group_t *g, uint64_t i, const wire_frame_t *data_row, char *err,
+                          size_t errlen) SG_WUR;
 /* Appends result DataRows to `out` until about `budget` bytes were added
  * or the rows are all out (*done). Call after finish, repeatedly. */
 int merge_group_emit(merge_group_t *g, wbuf_t *out, size_t budget, bool *done) SG_WUR;

@@ -1,6 +1,7 @@
 /* merge_finish.c — the GROUPED merge once every shard is done: count
- * (DISTINCT) roll-up, encoding each group's row, HAVING (three-valued),
- * ORDER BY, LIMIT/OFFSET, and emitting DataRows under a byte budget. */
+ * (DISTINCT) roll-up, encoding each group's row, HAVING (three-valued)
+ * (merge_group_having), then ORDER BY, LIMIT/OFFSET (merge_group_finish),
+ * and emitting DataRows under a byte budget. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,22 +75,51 @@ static bool has_key_columns(const merge_group_t *g)
 
 /* ---- rows ---- */
 
-int grp_row_value(const merge_group_t *g, const group_t *gr, int col, const uint8_t **v, int32_t *len)
+void grp_row_value(const merge_group_t *g, const group_t *gr, int slot, const uint8_t **v, int32_t *len)
 {
 	int32_t off;
 
-	memcpy(len, gr->row + 4 * (size_t)col, 4);
-	memcpy(&off, gr->row + 4 * ((size_t)g->ncols + (size_t)col), 4);
+	memcpy(len, gr->row + 4 * (size_t)slot, 4);
+	memcpy(&off, gr->row + 4 * ((size_t)g->nrow + (size_t)slot), 4);
 	*v = *len >= 0 ? gr->row + off : NULL;
-	return 0;
 }
 
-/* Encodes every column of gr into gr->row, then drops its accumulators. */
+void grp_row_slot_set(const merge_group_t *g, uint8_t *row, int slot, int32_t len, int32_t off)
+{
+	memcpy(row + 4 * (size_t)slot, &len, 4);
+	memcpy(row + 4 * ((size_t)g->nrow + (size_t)slot), &off, 4);
+}
+
+/* Appends column i's value (its text copy when `text`) to b. */
+static int encode_value(merge_group_t *g, group_t *gr, int i, bool text, wbuf_t *b, int32_t *len, char *err,
+                        size_t errlen)
+{
+	const gcol_t *c = &g->cols[i];
+	gcol_t tc;
+	uint32_t off;
+
+	if (c->kind == ACC_KEY) {
+		key_slot(gr, c->slot, &off, len);
+		if (*len > 0)
+			wbuf_put(b, gr->key + off, (size_t)*len);
+		return wbuf_status(b);
+	}
+	if (c->kind == ACC_FINAL) {
+		*len = -1; /* until merge_group_final_set */
+		return 0;
+	}
+	if (!text)
+		return grp_acc_encode(g, c, &gr->st[i], b, len, err, errlen);
+	tc = *c;
+	tc.out.format = 0;
+	return grp_acc_encode(g, &tc, &gr->st[i], b, len, err, errlen);
+}
+
+/* Encodes every row slot of gr into gr->row, then drops its accumulators. */
 static int encode_row(merge_group_t *g, group_t *gr, char *err, size_t errlen)
 {
-	size_t hdr = 8 * (size_t)g->ncols;
+	size_t hdr = 8 * (size_t)g->nrow;
 	wbuf_t *b = &g->scratch;
-	int32_t *lens, *offs;
 	int rc = 0;
 
 	wbuf_reset(b);
@@ -98,27 +128,18 @@ static int encode_row(merge_group_t *g, group_t *gr, char *err, size_t errlen)
 	memset(b->data, 0, hdr);
 	b->len = hdr;
 	for (int i = 0; rc == 0 && i < g->ncols; i++) {
-		const gcol_t *c = &g->cols[i];
-		size_t start = b->len;
-		int32_t len;
+		for (int pass = 0; rc == 0 && pass < 2; pass++) {
+			int slot = pass ? g->cols[i].ptext : i;
+			size_t start = b->len;
+			int32_t len;
 
-		if (c->kind == ACC_KEY) {
-			uint32_t off;
-
-			key_slot(gr, c->slot, &off, &len);
-			if (len > 0)
-				wbuf_put(b, gr->key + off, (size_t)len);
-			rc = wbuf_status(b);
-		} else {
-			rc = grp_acc_encode(g, c, &gr->st[i], b, &len, err, errlen);
-		}
-		if (rc == 0 && start > INT32_MAX)
-			rc = SG_ERANGE;
-		if (rc == 0) {
-			lens = (int32_t *)(void *)b->data;
-			offs = lens + g->ncols;
-			memcpy(&lens[i], &len, 4);
-			memcpy(&offs[i], &(int32_t){(int32_t)start}, 4);
+			if (slot < 0)
+				continue;
+			rc = encode_value(g, gr, i, pass == 1, b, &len, err, errlen);
+			if (rc == 0 && start > INT32_MAX)
+				rc = SG_ERANGE;
+			if (rc == 0)
+				grp_row_slot_set(g, b->data, slot, len, (int32_t)start);
 		}
 	}
 	if (rc)
@@ -253,7 +274,7 @@ static int group_cmp(const void *pa, const void *pb, void *arg)
 	return 0;
 }
 
-int merge_group_finish(merge_group_t *g, int64_t limit, int64_t offset, char *err, size_t errlen)
+int merge_group_having(merge_group_t *g, char *err, size_t errlen)
 {
 	char errbuf[8];
 	size_t kept = 0;
@@ -265,11 +286,13 @@ int merge_group_finish(merge_group_t *g, int64_t limit, int64_t offset, char *er
 		errlen = sizeof(errbuf);
 	}
 	err[0] = 0;
-	if (g->finished) {
+	if (g->state == GRP_HAVING)
+		return 0;
+	if (g->state != GRP_ADDING) {
 		snprintf(err, errlen, "merge already finished");
 		return SG_EPROTO;
 	}
-	g->finished = true;
+	g->state = GRP_FAILED; /* until it succeeds: the groups are changed in place */
 	if (g->distinct_slot >= 0)
 		rc = rollup(g);
 	if (rc == 0 && g->t.n == 0 && !has_key_columns(g))
@@ -300,6 +323,37 @@ int merge_group_finish(merge_group_t *g, int64_t limit, int64_t offset, char *er
 		return rc;
 	}
 	g->t.n = kept;
+	g->state = GRP_HAVING;
+	return 0;
+}
+
+int merge_group_finish(merge_group_t *g, int64_t limit, int64_t offset, char *err, size_t errlen)
+{
+	char errbuf[8];
+	size_t kept;
+	int rc = 0;
+
+	if (err == NULL || errlen == 0) {
+		err = errbuf;
+		errlen = sizeof(errbuf);
+	}
+	err[0] = 0;
+	if (g->state == GRP_ADDING)
+		rc = merge_group_having(g, err, errlen);
+	else if (g->state != GRP_HAVING)
+		rc = SG_EPROTO;
+	if (rc) {
+		if (err[0] == 0)
+			snprintf(err, errlen, "merge already finished");
+		return rc;
+	}
+	g->state = GRP_FAILED;
+	if (g->nfinal) {
+		rc = grp_final_check(g, err, errlen);
+		if (rc)
+			return rc;
+	}
+	kept = g->t.n;
 	if (g->plan->nkeys > 0 && kept > 1) {
 		sort_ctx_t ctx = {g, 0};
 
@@ -315,6 +369,7 @@ int merge_group_finish(merge_group_t *g, int64_t limit, int64_t offset, char *er
 	g->first = (uint64_t)offset < kept ? (size_t)offset : kept;
 	g->end = limit < 0 || (uint64_t)limit >= kept - g->first ? kept : g->first + (size_t)limit;
 	g->next = g->first;
+	g->state = GRP_FINISHED;
 	return 0;
 }
 
@@ -323,7 +378,7 @@ int merge_group_emit(merge_group_t *g, wbuf_t *out, size_t budget, bool *done)
 	size_t start = out->len;
 
 	*done = false;
-	if (!g->finished)
+	if (g->state != GRP_FINISHED)
 		return SG_EPROTO;
 	while (g->next < g->end && out->len - start < budget) {
 		const group_t *gr = g->t.list[g->next++];

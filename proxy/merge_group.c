@@ -176,6 +176,51 @@ static void set_out_type(gcol_t *c, uint32_t oid, int16_t typlen)
 		return (code);                                                                               \
 	} while (0)
 
+/* The plan's name for column i, if it gives one, over the field's. */
+static int col_name(const sql_merge_col_t *pc, gcol_t *c, char *err, size_t errlen)
+{
+	if (pc->name && pc->name[0]) {
+		if (strlen(pc->name) >= sizeof(c->fld.name))
+			FAIL(SG_EPROTO, "column name too long");
+		strcpy(c->fld.name, pc->name);
+	}
+	return 0;
+}
+
+/* The format the client asked for visible column i. */
+static int client_format(const merge_group_t *g, int i, const int16_t *out_formats, int16_t *f, char *err,
+                         size_t errlen)
+{
+	*f = out_formats ? out_formats[i] : 0;
+	if (*f != 0 && *f != 1)
+		FAIL(SG_EPROTO, "bad result format %d", *f);
+	return 0;
+}
+
+/* A FINAL column: no shard column and no accumulator. Its type is only
+ * known from merge_group_final_desc; its values are stored as final_sql
+ * returned them, in the format the engine asks for: the client's
+ * (visible) or text (hidden). */
+static int final_col_setup(merge_group_t *g, int i, const int16_t *out_formats, char *err, size_t errlen)
+{
+	const sql_merge_col_t *pc = &g->plan->cols[i];
+	gcol_t *c = &g->cols[i];
+	int rc;
+
+	if (pc->final < 0 || pc->final >= g->plan->nfinal)
+		FAIL(SG_EPROTO, "merged column %d: final column %d out of range", i + 1, pc->final);
+	c->kind = ACC_FINAL;
+	c->src = c->src2 = -1;
+	c->final = pc->final;
+	c->out = (merge_type_t){0, 0, g->coll};
+	g->nfinal++;
+	rc = col_name(pc, c, err, errlen);
+	if (rc == 0 && i < g->nvisible)
+		rc = client_format(g, i, out_formats, &c->out.format, err, errlen);
+	c->fld.format = c->out.format;
+	return rc;
+}
+
 /* Chooses column i's accumulator from its aggregate and shard type. */
 static int col_setup(merge_group_t *g, int i, const merge_field_t *shard, const int16_t *out_formats,
                      char *err, size_t errlen)
@@ -184,7 +229,12 @@ static int col_setup(merge_group_t *g, int i, const merge_field_t *shard, const 
 	gcol_t *c = &g->cols[i];
 	uint32_t t;
 	char tn[32];
+	int rc;
 
+	c->final = -1;
+	c->ptext = -1;
+	if (pc->agg == SQL_AGG_FINAL)
+		return final_col_setup(g, i, out_formats, err, errlen);
 	if (pc->src < 0 || pc->src >= g->nshard)
 		FAIL(SG_EPROTO, "merged column %d: shard column %d out of range", i + 1, pc->src);
 	c->src = pc->src;
@@ -193,11 +243,9 @@ static int col_setup(merge_group_t *g, int i, const merge_field_t *shard, const 
 	if (c->in.oid == MERGE_OID_NAME)
 		c->in.coll = (merge_coll_t){.bytewise = true, .loc = (locale_t)0};
 	c->fld = shard[c->src];
-	if (pc->name && pc->name[0]) {
-		if (strlen(pc->name) >= sizeof(c->fld.name))
-			FAIL(SG_EPROTO, "column name too long");
-		strcpy(c->fld.name, pc->name);
-	}
+	rc = col_name(pc, c, err, errlen);
+	if (rc)
+		return rc;
 	t = c->in.oid;
 	switch (pc->agg) {
 	case SQL_AGG_NONE:
@@ -265,10 +313,11 @@ static int col_setup(merge_group_t *g, int i, const merge_field_t *shard, const 
 	if (c->kind == ACC_KEY || c->kind == ACC_MIN || c->kind == ACC_MAX)
 		c->out.format = c->in.format;
 	if (i < g->nvisible) {
-		int16_t f = out_formats ? out_formats[i] : 0;
+		int16_t f;
 
-		if (f != 0 && f != 1)
-			FAIL(SG_EPROTO, "bad result format %d", f);
+		rc = client_format(g, i, out_formats, &f, err, errlen);
+		if (rc)
+			return rc;
 		if ((c->kind == ACC_KEY || c->kind == ACC_MIN || c->kind == ACC_MAX) && f != c->in.format)
 			FAIL(SG_EPROTO, "column %d: shard format %d, client format %d", i + 1, c->in.format,
 			     f);
@@ -336,7 +385,8 @@ static int keys_setup(merge_group_t *g, char *err, size_t errlen)
 		if (sk->col < 0 || sk->col >= g->ncols)
 			FAIL(SG_EPROTO, "sort key %d out of range", k + 1);
 		t = g->cols[sk->col].out.oid;
-		if (!merge_type_orderable(t))
+		/* a FINAL column's type is checked by merge_group_final_desc */
+		if (g->cols[sk->col].kind != ACC_FINAL && !merge_type_orderable(t))
 			FAIL(SG_ENOTSUP, "ORDER BY on type %s", grp_type_name(t, tn, sizeof(tn)));
 		o->col = sk->col;
 		o->desc = sk->desc;
@@ -372,6 +422,7 @@ int merge_group_new(const sql_merge_plan_t *plan, const merge_field_t *shard, in
 		return SG_ENOMEM;
 	g->plan = plan;
 	g->ncols = plan->ncols;
+	g->nrow = plan->ncols;
 	g->nvisible = plan->nvisible;
 	g->nshard = nshard;
 	g->coll = coll ? *coll : (merge_coll_t){.bytewise = true, .loc = (locale_t)0};
@@ -390,6 +441,8 @@ int merge_group_new(const sql_merge_plan_t *plan, const merge_field_t *shard, in
 	rc = slots_setup(g, err, errlen);
 	if (rc == 0)
 		rc = keys_setup(g, err, errlen);
+	if (rc == 0)
+		rc = grp_final_setup(g, err, errlen);
 	if (rc)
 		goto fail;
 	*out = g;
@@ -403,6 +456,8 @@ int merge_group_row_desc(const merge_group_t *g, wbuf_t *out)
 {
 	size_t mark;
 
+	if (g->nfinal && !g->final_described)
+		return SG_EPROTO; /* the FINAL columns' types are not known yet */
 	mark = wbuf_msg_begin(out, 'T');
 	wbuf_put_i16(out, (int16_t)g->nvisible);
 	for (int i = 0; i < g->nvisible; i++)
@@ -424,7 +479,7 @@ int merge_group_add(merge_group_t *g, const wire_frame_t *data_row, char *err, s
 		errlen = sizeof(errbuf);
 	}
 	err[0] = 0;
-	if (g->finished) {
+	if (g->state != GRP_ADDING) {
 		snprintf(err, errlen, "merge already finished");
 		return SG_EPROTO;
 	}
@@ -450,7 +505,7 @@ int merge_group_add(merge_group_t *g, const wire_frame_t *data_row, char *err, s
 	for (int i = 0; rc == 0 && i < g->ncols; i++) {
 		const gcol_t *c = &g->cols[i];
 
-		if (c->kind == ACC_KEY || c->kind == ACC_COUNT_DISTINCT)
+		if (c->kind == ACC_KEY || c->kind == ACC_COUNT_DISTINCT || c->kind == ACC_FINAL)
 			continue;
 		rc = grp_acc_add(g, c, &gr->st[i], g->vals[c->src], g->lens[c->src],
 		                 c->src2 >= 0 ? g->vals[c->src2] : NULL,
@@ -480,6 +535,8 @@ void merge_group_free(merge_group_t *g)
 	free(g->keys);
 	free(g->vals);
 	free(g->lens);
+	free(g->fvals);
+	free(g->flens);
 	wbuf_free(&g->scratch);
 	merge_dec_free(&g->tmpdec);
 	free(g);

@@ -1,12 +1,19 @@
 /* merge_grp.h — the GROUPED merge's internals (private to merge_group.c,
- * merge_agg.c and merge_finish.c).
+ * merge_agg.c, merge_finish.c and merge_final.c).
  *
  * Groups are kept in a chained hash table keyed by the bytes of the group
  * key columns; each group is one allocation holding its accumulators and
  * a copy of its key, so memory grows with the number of groups only. At
  * finish every group is encoded into its output row (in the client's
  * formats; hidden columns in the shard's or text), and HAVING, ORDER BY
- * and LIMIT/OFFSET work on those encoded values with the typed compare. */
+ * and LIMIT/OFFSET work on those encoded values with the typed compare.
+ *
+ * FINAL columns (expressions PostgreSQL evaluates per merged group, see
+ * merge_plan.h) have no accumulator: their row slot stays NULL until
+ * merge_group_final_set appends the values final_sql returned to the row.
+ * A computed column that is a parameter of final_sql but is encoded in
+ * binary for the client also gets a text copy in an extra row slot, since
+ * parameters are always passed as the merge's text. */
 #ifndef SG_MERGE_GRP_H
 #define SG_MERGE_GRP_H
 
@@ -26,6 +33,7 @@ typedef enum acc_kind {
 	ACC_BOOL_AND,
 	ACC_BOOL_OR,
 	ACC_COUNT_DISTINCT,
+	ACC_FINAL, /* SQL_AGG_FINAL: no shard column, value set by merge_group_final_set */
 } acc_kind_t;
 
 typedef struct acc_state {
@@ -47,6 +55,8 @@ typedef struct gcol {
 	acc_kind_t kind;
 	int src, src2;
 	int slot;          /* ACC_KEY: index of src among the key slots */
+	int final;         /* ACC_FINAL: its column in final_sql's output; otherwise -1 */
+	int ptext;         /* row slot (>= ncols) of its text copy as a final parameter, or -1 */
 	merge_type_t in;   /* the shard column src: type and format it arrives in */
 	merge_type_t in2;  /* src2 (AVG's count) */
 	merge_type_t out;  /* the merged value: type and format it is encoded in */
@@ -57,8 +67,9 @@ typedef struct group {
 	struct group *next; /* hash chain */
 	uint64_t hash;
 	uint32_t key_len;
+	bool has_final;   /* merge_group_final_set was given its FINAL values */
 	uint8_t *key;     /* points into this allocation, after st[] */
-	uint8_t *row;     /* owned; set by finish: int32 len[ncols], int32 off[ncols], data */
+	uint8_t *row;     /* owned; set by having: int32 len[nrow], int32 off[nrow], data */
 	acc_state_t st[]; /* ncols entries (unused for keys) */
 } group_t;
 
@@ -75,9 +86,18 @@ typedef struct sort_key {
 	merge_coll_t coll;
 } sort_key_t;
 
+typedef enum grp_state {
+	GRP_ADDING = 0, /* taking shard rows */
+	GRP_HAVING,     /* merge_group_having done: rows encoded, groups 0..n-1 fixed */
+	GRP_FINISHED,   /* sorted and limited: emitting */
+	GRP_FAILED,     /* having or finish failed: nothing more */
+} grp_state_t;
+
 struct merge_group {
 	const sql_merge_plan_t *plan; /* borrowed: the caller keeps the plan alive */
 	int ncols, nvisible, nshard;
+	int nrow;   /* row slots: ncols, then the final parameters' text copies */
+	int nfinal; /* FINAL columns (0: none; then plan->final_* are ignored) */
 	gcol_t *cols;
 	int nslots;           /* key slots: distinct shard columns of the key, plus the DISTINCT one */
 	int *slot_src;        /* shard column of each slot */
@@ -90,7 +110,10 @@ struct merge_group {
 	int32_t *lens;
 	wbuf_t scratch;
 	merge_dec_t tmpdec;
-	bool finished;
+	const uint8_t **fvals; /* plan->nfinal entries, scratch for final_set */
+	int32_t *flens;
+	bool final_described; /* merge_group_final_desc done */
+	grp_state_t state;
 	size_t first, end, next; /* emit range in t.list after finish */
 };
 
@@ -111,6 +134,15 @@ int grp_acc_encode(merge_group_t *g, const gcol_t *c, const acc_state_t *st, wbu
                    char *err, size_t errlen) SG_WUR;
 
 /* merge_finish.c */
-int grp_row_value(const merge_group_t *g, const group_t *gr, int col, const uint8_t **v, int32_t *len);
+/* Row slot `slot` of a group's encoded row (len -1: NULL). */
+void grp_row_value(const merge_group_t *g, const group_t *gr, int slot, const uint8_t **v, int32_t *len);
+void grp_row_slot_set(const merge_group_t *g, uint8_t *row, int slot, int32_t len, int32_t off);
+
+/* merge_final.c */
+/* Checks the plan's FINAL columns and parameters and assigns the text
+ * copies' row slots (called by merge_group_new after the columns). */
+int grp_final_setup(merge_group_t *g, char *err, size_t errlen) SG_WUR;
+/* Every surviving group has its FINAL values (called by finish). */
+int grp_final_check(const merge_group_t *g, char *err, size_t errlen) SG_WUR;
 
 #endif

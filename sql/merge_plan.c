@@ -608,5 +608,7 @@ void sql_merge_plan_free(sql_merge_plan_t *p)
 	free(p->keys);
 	mp_having_free(p->having);
 	free(p->shard_sql);
+	free(p->final_sql);
+	free(p->final_params);
 	free(p);
 }

@@ -47,6 +47,12 @@ typedef enum sql_agg_kind {
 	SQL_AGG_COUNT_DISTINCT, /* count(DISTINCT x): x is shard column src and is added to the
 	                           shards' GROUP BY; the proxy counts the distinct non-NULL x
 	                           per group across shards */
+	SQL_AGG_FINAL,          /* an expression over aggregates and group keys
+	                           (round(avg(x), 2), sum(x) / count(*), min(t)::date,
+	                           coalesce(sum(x), 0)): not from a shard column (src -1); its
+	                           value is output column `final` of plan->final_sql, which
+	                           PostgreSQL itself evaluates once per merged group with the
+	                           merged values as parameters (see final_sql) */
 } sql_agg_kind_t;
 
 typedef struct sql_merge_col {
@@ -58,6 +64,7 @@ typedef struct sql_merge_col {
 	 * "?column?"). Owned. For SQL_AGG_NONE/MIN/MAX/SUM/COUNT the shard
 	 * statement already names src so; for AVG the merge uses this. */
 	char *name;
+	int final; /* SQL_AGG_FINAL: its column in final_sql's output; otherwise -1 */
 } sql_merge_col_t;
 
 /* A sort key. In SORTED mode `col` indexes the shard statement's output:
@@ -121,6 +128,24 @@ typedef struct sql_merge_plan {
 	int nvisible;
 	int nshard_cols; /* GROUPED: columns in the shard statement's output */
 
+	/* GROUPED with SQL_AGG_FINAL columns: one statement, run on one shard
+	 * after the merge (and after HAVING), once per surviving group, with
+	 * parameter $k (1-based) = merged column final_params[k-1] of that
+	 * group (an aggregate or a group key, usually hidden). Its output
+	 * columns are the FINAL columns' values, each already aliased with the
+	 * name the client must see ("round", "?column?", "min", the alias).
+	 * Example: SELECT region, round(avg(qty), 2) FROM t GROUP BY region
+	 *   cols: 0 region (NONE), 1 FINAL final=0, 2 hidden AVG(qty)
+	 *   final_sql: SELECT round($1, 2) AS round   final_params: {2}
+ * (names are quoted only where SQL needs it: AS "?column?")
+	 * The parameters' types are the merged columns' types (the merge
+	 * knows them; the statement is parsed with them). NULL when the plan
+	 * has no FINAL column. */
+	char *final_sql;
+	int *final_params;
+	int nfinal_params;
+	int nfinal; /* output columns of final_sql */
+
 	sql_sort_key_t *keys;
 	int nkeys;
 	sql_having_t *having; /* GROUPED only; NULL: none */
@@ -139,7 +164,7 @@ typedef struct sql_merge_plan {
  * SG_ENOTSUP with `err` naming the construct that cannot be merged
  * correctly (the caller answers SQLSTATE 0A000 with it), for example:
  * "window functions", "percentile_cont", "array_agg", "string_agg",
- * "FOR UPDATE", "an aggregate inside an expression", "INTERSECT",
+ * "FOR UPDATE", "a subquery in an expression over aggregates", "INTERSECT",
  * "a subquery with aggregates, DISTINCT or LIMIT in FROM", "count(DISTINCT)
  * of several columns", "HAVING with <construct>". */
 int sql_merge_plan_build(const char *sql, sql_merge_plan_t **out, char *err, size_t errlen);

@@ -2,10 +2,12 @@
  *
  * Merged columns (plan->cols) are the client's targets in order, then
  * hidden ones: GROUP BY expressions not in the output, then aggregates and
- * group expressions that HAVING and ORDER BY use. Shard column i is merged
- * column i's partial (the client's own target when it is one, so the
- * shard names it as PostgreSQL would); AVG's count(x) columns follow, one
- * per AVG, after all of them. Shards get no HAVING, ORDER BY or LIMIT. */
+ * group expressions that expressions over aggregates (FINAL, see
+ * merge_plan_final.c), HAVING and ORDER BY use. Every merged column but a
+ * FINAL one has a shard column, in the same order (the client's own target
+ * when it is one, so the shard names it as PostgreSQL would); AVG's
+ * count(x) columns follow, one per AVG, after all of them. Shards get no
+ * HAVING, ORDER BY or LIMIT. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +60,27 @@ static int gcol_add(mp_ctx_t *c, sql_agg_kind_t agg, PgQuery__Node *e, PgQuery__
 	c->g[c->ng].expr = e;
 	c->g[c->ng].target = t;
 	c->g[c->ng].name = name;
+	c->g[c->ng].fexpr = NULL;
+	c->g[c->ng].final = -1;
 	return c->ng++;
 }
 
+/* An aggregate call in the arguments or FILTER of f (PostgreSQL refuses
+ * it; the shards would too, but say it before they run). */
+static bool agg_nested(const PgQuery__FuncCall *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_args; i++)
+		if (mp_has_agg(f->args[i]))
+			return true;
+	return mp_has_agg(f->agg_filter);
+}
+
 /* A new merged column for an expression: an aggregate call (which must
- * be mergeable), or a group expression with no aggregate inside. */
+ * be mergeable), a group expression with no aggregate inside, or an
+ * expression over aggregates (FINAL: rewritten by mp_final_rewrite once
+ * the group keys are known). */
 static int gcol_new(mp_ctx_t *c, PgQuery__Node *n, PgQuery__ResTarget *t)
 {
 	PgQuery__FuncCall *f = mp_as_agg(n);
@@ -70,13 +88,17 @@ static int gcol_new(mp_ctx_t *c, PgQuery__Node *n, PgQuery__ResTarget *t)
 	int rc;
 
 	if (f != NULL) {
+		if (agg_nested(f))
+			return mp_refuse(c, "an aggregate inside an aggregate");
 		rc = mp_agg_kind(c, f, &kind);
 		if (rc == 0 && kind == SQL_AGG_COUNT_DISTINCT)
 			rc = cd_set(c, f);
 		if (rc != 0)
 			return rc;
 	} else if (mp_has_agg(n)) {
-		return mp_refuse(c, "an aggregate inside an expression");
+		if (c->distinct)
+			return mp_refuse(c, "SELECT DISTINCT with an expression over aggregates");
+		kind = SQL_AGG_FINAL;
 	}
 	return gcol_add(c, kind, n, t, t != NULL ? mp_target_name(t) : mp_colname(n));
 }
@@ -143,8 +165,12 @@ static int group_build(mp_ctx_t *c)
 		if (int_const(g, &pos)) {
 			if (pos < 1 || pos > c->plan->nvisible)
 				return mp_refuse(c, "GROUP BY position %d is not in select list", pos);
+			if (c->g[pos - 1].agg != SQL_AGG_NONE)
+				return mp_refuse(c, "aggregate functions are not allowed in GROUP BY");
 			continue;
 		}
+		if (mp_has_agg(g))
+			return mp_refuse(c, "aggregate functions are not allowed in GROUP BY");
 		rc = mp_gcol_find(c, g, MP_FIND_ADD | MP_FIND_NAME_KEY);
 		if (rc < 0)
 			return rc;
@@ -188,14 +214,6 @@ static int keys_build(mp_ctx_t *c)
 	return 0;
 }
 
-static char *hidden_name(mp_ctx_t *c, const char *prefix, int i)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%s%d", prefix, i);
-	return mp_strdup(c, buf);
-}
-
 /* Shard column i for merged column i. */
 static PgQuery__Node *shard_target(mp_ctx_t *c, int i)
 {
@@ -204,49 +222,74 @@ static PgQuery__Node *shard_target(mp_ctx_t *c, int i)
 
 	switch (g->agg) {
 	case SQL_AGG_AVG:
-		return mp_target(c, hidden_name(c, "__sg_c", i), mp_func_renamed(c, f, "sum"));
+		return mp_target(c, mp_name_num(c, "__sg_c", i), mp_func_renamed(c, f, "sum"));
 	case SQL_AGG_COUNT_DISTINCT:
-		return mp_target(c, g->target != NULL ? g->name : hidden_name(c, "__sg_c", i), c->cd_arg);
+		return mp_target(c, g->target != NULL ? g->name : mp_name_num(c, "__sg_c", i), c->cd_arg);
 	default:
 		if (g->target != NULL)
 			return c->sel->target_list[i];
-		return mp_target(c, hidden_name(c, "__sg_c", i), g->expr);
+		return mp_target(c, mp_name_num(c, "__sg_c", i), g->expr);
 	}
+}
+
+/* The shards' GROUP BY: the statement's, a position moved to its shard
+ * column (FINAL targets have none), then the count(DISTINCT) expression. */
+static int shard_group(mp_ctx_t *c, PgQuery__SelectStmt *out)
+{
+	const sql_merge_col_t *cols = c->plan->cols;
+	size_t i;
+	int pos;
+
+	out->group_clause = mp_alloc(c, (c->sel->n_group_clause + 1) * sizeof(*out->group_clause));
+	if (out->group_clause == NULL)
+		return SG_ENOMEM;
+	for (i = 0; i < c->sel->n_group_clause; i++) {
+		out->group_clause[i] = c->sel->group_clause[i];
+		/* group_build checked pos: a visible group key, so it has a shard column */
+		if (int_const(out->group_clause[i], &pos) && cols[pos - 1].src != pos - 1 &&
+		    (out->group_clause[i] = mp_const_int(c, cols[pos - 1].src + 1)) == NULL)
+			return SG_ENOMEM;
+	}
+	if (c->cd_arg != NULL)
+		out->group_clause[out->n_group_clause++] = c->cd_arg;
+	return 0;
 }
 
 static int shard_build(mp_ctx_t *c)
 {
 	sql_merge_plan_t *p = c->plan;
 	PgQuery__SelectStmt out = *c->sel;
-	size_t n = (size_t)c->ng, navg = 0;
+	size_t n = 0, navg = 0;
 	int i, rc;
 
-	for (i = 0; i < c->ng; i++)
-		navg += c->g[i].agg == SQL_AGG_AVG;
-	out.target_list = mp_alloc(c, (n + navg + 1) * sizeof(*out.target_list));
-	out.group_clause = mp_alloc(c, (c->sel->n_group_clause + 1) * sizeof(*out.group_clause));
-	if (out.target_list == NULL || out.group_clause == NULL)
-		return SG_ENOMEM;
-	out.n_target_list = n;
 	for (i = 0; i < c->ng; i++) {
-		if ((out.target_list[i] = shard_target(c, i)) == NULL)
+		navg += c->g[i].agg == SQL_AGG_AVG;
+		n += c->g[i].agg != SQL_AGG_FINAL;
+	}
+	out.target_list = mp_alloc(c, (n + navg + 1) * sizeof(*out.target_list));
+	if (out.target_list == NULL)
+		return SG_ENOMEM;
+	out.n_target_list = 0;
+	for (i = 0; i < c->ng; i++) {
+		p->cols[i].src = p->cols[i].src2 = -1;
+		if (c->g[i].agg == SQL_AGG_FINAL)
+			continue;
+		p->cols[i].src = (int)out.n_target_list;
+		if ((out.target_list[out.n_target_list++] = shard_target(c, i)) == NULL)
 			return SG_ENOMEM;
-		p->cols[i].src = i;
-		p->cols[i].src2 = -1;
+	}
+	for (i = 0; i < c->ng; i++) {
 		if (c->g[i].agg != SQL_AGG_AVG)
 			continue;
 		p->cols[i].src2 = (int)out.n_target_list;
 		out.target_list[out.n_target_list] = mp_target(
-		        c, hidden_name(c, "__sg_n", i), mp_func_renamed(c, mp_as_agg(c->g[i].expr), "count"));
+		        c, mp_name_num(c, "__sg_n", i), mp_func_renamed(c, mp_as_agg(c->g[i].expr), "count"));
 		if (out.target_list[out.n_target_list++] == NULL)
 			return SG_ENOMEM;
 	}
 	p->nshard_cols = (int)out.n_target_list;
-	if (c->sel->n_group_clause > 0)
-		memcpy(out.group_clause, c->sel->group_clause,
-		       c->sel->n_group_clause * sizeof(*out.group_clause));
-	if (c->cd_arg != NULL)
-		out.group_clause[out.n_group_clause++] = c->cd_arg;
+	if ((rc = shard_group(c, &out)) != 0)
+		return rc;
 	out.having_clause = NULL;
 	out.n_sort_clause = 0;
 	out.sort_clause = NULL;
@@ -264,10 +307,14 @@ int mp_grouped_build(mp_ctx_t *c)
 	rc = targets_build(c);
 	if (rc == 0)
 		rc = group_build(c);
+	if (rc == 0)
+		rc = mp_final_rewrite(c); /* the targets' (the group keys are known) */
 	if (rc == 0 && c->sel->having_clause != NULL)
 		rc = mp_having_build(c, c->sel->having_clause, &p->having);
 	if (rc == 0)
 		rc = keys_build(c);
+	if (rc == 0)
+		rc = mp_final_rewrite(c); /* ORDER BY's */
 	if (rc != 0)
 		return rc;
 	p->cols = calloc((size_t)c->ng + 1, sizeof(*p->cols));
@@ -275,8 +322,10 @@ int mp_grouped_build(mp_ctx_t *c)
 		return SG_ENOMEM;
 	for (i = 0; i < c->ng; i++, p->ncols++) {
 		p->cols[i].agg = c->g[i].agg;
+		p->cols[i].final = c->g[i].final;
 		if ((p->cols[i].name = strdup(c->g[i].name)) == NULL)
 			return SG_ENOMEM;
 	}
-	return shard_build(c);
+	rc = shard_build(c);
+	return rc != 0 ? rc : mp_final_build(c);
 }

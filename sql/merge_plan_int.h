@@ -8,8 +8,9 @@
  * are freed together. Strings put into the plan are strdup'ed.
  *
  * Files: merge_plan.c (entry, checks, CONCAT/SORTED, LIMIT, deparse),
- * merge_plan_tree.c (generic tree walk, equality, node builders, column
- * names, aggregate classes), merge_plan_grouped.c (GROUPED),
+ * merge_plan_tree.c (generic tree walk, rewrite, equality, node builders,
+ * column names, aggregate classes), merge_plan_grouped.c (GROUPED),
+ * merge_plan_final.c (expressions over aggregates → final_sql),
  * merge_plan_having.c (HAVING → sql_having_t). */
 #ifndef SG_SQL_MERGE_PLAN_INT_H
 #define SG_SQL_MERGE_PLAN_INT_H
@@ -27,9 +28,12 @@
 /* A merged column while planning a GROUPED statement. */
 typedef struct mp_gcol {
 	sql_agg_kind_t agg;
-	PgQuery__Node *expr;        /* borrowed: the aggregate call, or the group key expression */
+	PgQuery__Node *expr;        /* borrowed: the aggregate call, the group key expression, or
+	                               (FINAL) the expression over aggregates */
 	PgQuery__ResTarget *target; /* borrowed: the client's target for a visible column */
 	const char *name;           /* the client's name (arena or borrowed) */
+	PgQuery__Node *fexpr;       /* FINAL: expr with its aggregates and group keys as $n */
+	int final;                  /* FINAL: its column in final_sql once rewritten; else -1 */
 } mp_gcol_t;
 
 typedef struct mp_ctx {
@@ -51,6 +55,9 @@ typedef struct mp_ctx {
 	int ng, gcap;
 	bool distinct;         /* SELECT DISTINCT */
 	PgQuery__Node *cd_arg; /* the one count(DISTINCT) expression (with its FILTER folded in) */
+	int nfinal;            /* FINAL columns rewritten so far (final_sql's columns) */
+	int *fparams;          /* final_sql's $k is merged column fparams[k-1] */
+	int nfparams, fpcap;
 
 	/* SORTED: hidden sort expressions */
 	PgQuery__Node **hidden;
@@ -61,6 +68,8 @@ typedef struct mp_ctx {
 void *mp_alloc(mp_ctx_t *c, size_t n);
 void mp_arena_free(mp_ctx_t *c);
 char *mp_strdup(mp_ctx_t *c, const char *s);
+/* prefix followed by i ("__sg_c3"), in the arena. */
+char *mp_name_num(mp_ctx_t *c, const char *prefix, int i);
 /* Writes err and returns SG_ENOTSUP. */
 int mp_refuse(mp_ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Grows a pointer-sized array in the arena; returns 0 or SG_ENOMEM. */
@@ -71,6 +80,13 @@ int mp_grow(mp_ctx_t *c, void **arr, int n, int *cap, size_t elem);
  * m's children it is called again with enter = false. */
 typedef int (*mp_visit_fn)(void *arg, const ProtobufCMessage *m, bool enter);
 int mp_walk(const ProtobufCMessage *m, mp_visit_fn fn, void *arg);
+/* A copy-on-write rewrite of the tree under m into *out: fn sees every
+ * message pre-order and returns 0 to go on into its children, 1 to put
+ * *repl in its place (children not visited), or a negative code to stop.
+ * Messages on the way to a replacement are cloned into the arena; m
+ * itself is never modified (*out == m when nothing was replaced). */
+typedef int (*mp_rewrite_fn)(void *arg, const ProtobufCMessage *m, ProtobufCMessage **repl);
+int mp_rewrite(mp_ctx_t *c, ProtobufCMessage *m, mp_rewrite_fn fn, void *arg, ProtobufCMessage **out);
 /* Structural equality ignoring `location` fields. */
 bool mp_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
 #define mp_node_equal(a, b) mp_equal((const ProtobufCMessage *)(a), (const ProtobufCMessage *)(b))
@@ -78,6 +94,7 @@ bool mp_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
 /* Node builders (arena). NULL on ENOMEM. */
 PgQuery__Node *mp_node(mp_ctx_t *c, PgQuery__Node__NodeCase k, void *msg);
 PgQuery__Node *mp_const_int(mp_ctx_t *c, int64_t v);
+PgQuery__Node *mp_param(mp_ctx_t *c, int n);      /* $n */
 PgQuery__Node *mp_param_int8(mp_ctx_t *c, int n); /* $n::bigint */
 PgQuery__Node *mp_binop(mp_ctx_t *c, const char *op, PgQuery__Node *l, PgQuery__Node *r);
 PgQuery__Node *mp_target(mp_ctx_t *c, const char *name, PgQuery__Node *val);
@@ -119,6 +136,14 @@ int mp_grouped_build(mp_ctx_t *c);
 #define MP_FIND_NAME_ANY 2
 #define MP_FIND_NAME_KEY 4
 int mp_gcol_find(mp_ctx_t *c, PgQuery__Node *n, int flags);
+
+/* ---- merge_plan_final.c ---- */
+/* Rewrites every FINAL merged column not rewritten yet (adding the
+ * aggregates and group keys it uses as hidden columns). */
+int mp_final_rewrite(mp_ctx_t *c);
+/* plan->final_sql, final_params, nfinal_params, nfinal and cols[].final,
+ * once plan->cols exists. */
+int mp_final_build(mp_ctx_t *c);
 
 /* ---- merge_plan_having.c ---- */
 int mp_having_build(mp_ctx_t *c, PgQuery__Node *n, sql_having_t **out);

@@ -29,6 +29,14 @@ char *mp_strdup(mp_ctx_t *c, const char *s)
 	return sql_arena_strndup(&c->arena, s, strlen(s));
 }
 
+char *mp_name_num(mp_ctx_t *c, const char *prefix, int i)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%d", prefix, i);
+	return mp_strdup(c, buf);
+}
+
 int mp_grow(mp_ctx_t *c, void **arr, int n, int *cap, size_t elem)
 {
 	void *p;
@@ -71,11 +79,51 @@ static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescrip
 	return true;
 }
 
+/* Calls fn for every message child of m (child j of field f; j is 0 for
+ * a field that is not repeated); stops at a negative return. */
+typedef int (*child_fn)(void *arg, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t j,
+                        ProtobufCMessage *child);
+
+static int children_each(const ProtobufCMessage *m, child_fn fn, void *arg)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	ProtobufCMessage *child;
+	unsigned i;
+	size_t j, n;
+	int rc;
+
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE || !field_present(m, f))
+			continue;
+		n = f->label == PROTOBUF_C_LABEL_REPEATED ? QUANT(m, f, size_t) : 1;
+		for (j = 0; j < n; j++) {
+			child = f->label == PROTOBUF_C_LABEL_REPEATED ? FIELD(m, f, ProtobufCMessage **)[j]
+			                                              : FIELD(m, f, ProtobufCMessage *);
+			if ((rc = fn(arg, m, f, j, child)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+typedef struct walk_arg {
+	mp_visit_fn fn;
+	void *arg;
+} walk_arg_t;
+
+static int walk_child(void *arg, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t j,
+                      ProtobufCMessage *child)
+{
+	const walk_arg_t *w = arg;
+
+	(void)m, (void)f, (void)j;
+	return mp_walk(child, w->fn, w->arg);
+}
+
 int mp_walk(const ProtobufCMessage *m, mp_visit_fn fn, void *arg)
 {
-	const ProtobufCMessageDescriptor *d;
-	unsigned i;
-	size_t j;
+	walk_arg_t w = {fn, arg};
 	int rc;
 
 	if (m == NULL)
@@ -83,22 +131,73 @@ int mp_walk(const ProtobufCMessage *m, mp_visit_fn fn, void *arg)
 	rc = fn(arg, m, true);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	d = m->descriptor;
-	for (i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE || !field_present(m, f))
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			ProtobufCMessage **arr = FIELD(m, f, ProtobufCMessage **);
-			size_t n = QUANT(m, f, size_t);
-			for (j = 0; j < n; j++)
-				if ((rc = mp_walk(arr[j], fn, arg)) < 0)
-					return rc;
-		} else if ((rc = mp_walk(FIELD(m, f, ProtobufCMessage *), fn, arg)) < 0) {
-			return rc;
-		}
-	}
+	if ((rc = children_each(m, walk_child, &w)) < 0)
+		return rc;
 	return fn(arg, m, false);
+}
+
+#define SLOT(m, f, type) (*(type *)((char *)(m) + (f)->offset))
+
+typedef struct rewrite_arg {
+	mp_ctx_t *c;
+	mp_rewrite_fn fn;
+	void *arg;
+	ProtobufCMessage *copy; /* m's clone once a child changed */
+} rewrite_arg_t;
+
+/* Child j of field f of m becomes r in the clone of m (made on the first
+ * change, with a repeated field's array cloned on its first change). */
+static int rewrite_child(void *arg, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t j,
+                         ProtobufCMessage *child)
+{
+	rewrite_arg_t *w = arg;
+	ProtobufCMessage **arr, *r;
+	size_t n;
+	int rc = mp_rewrite(w->c, child, w->fn, w->arg, &r);
+
+	if (rc < 0 || r == child)
+		return rc;
+	if (w->copy == NULL) {
+		if ((w->copy = mp_alloc(w->c, m->descriptor->sizeof_message)) == NULL)
+			return SG_ENOMEM;
+		memcpy(w->copy, m, m->descriptor->sizeof_message);
+	}
+	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+		SLOT(w->copy, f, ProtobufCMessage *) = r;
+		return 0;
+	}
+	arr = SLOT(w->copy, f, ProtobufCMessage **);
+	if (arr == FIELD(m, f, ProtobufCMessage **)) {
+		n = QUANT(m, f, size_t);
+		if ((arr = mp_alloc(w->c, n * sizeof(*arr))) == NULL)
+			return SG_ENOMEM;
+		memcpy(arr, FIELD(m, f, ProtobufCMessage **), n * sizeof(*arr));
+		SLOT(w->copy, f, ProtobufCMessage **) = arr;
+	}
+	arr[j] = r;
+	return 0;
+}
+
+int mp_rewrite(mp_ctx_t *c, ProtobufCMessage *m, mp_rewrite_fn fn, void *arg, ProtobufCMessage **out)
+{
+	rewrite_arg_t w = {c, fn, arg, NULL};
+	ProtobufCMessage *r = NULL;
+	int rc;
+
+	*out = m;
+	if (m == NULL)
+		return 0;
+	rc = fn(arg, m, &r);
+	if (rc != 0) {
+		if (rc > 0)
+			*out = r;
+		return rc < 0 ? rc : 0;
+	}
+	if ((rc = children_each(m, rewrite_child, &w)) < 0)
+		return rc;
+	if (w.copy != NULL)
+		*out = w.copy;
+	return 0;
 }
 
 static size_t scalar_size(ProtobufCType t)
@@ -243,18 +342,26 @@ PgQuery__Node *mp_const_int(mp_ctx_t *c, int64_t v)
 	return mp_node(c, PG_QUERY__NODE__NODE_A_CONST, k);
 }
 
-PgQuery__Node *mp_param_int8(mp_ctx_t *c, int n)
+PgQuery__Node *mp_param(mp_ctx_t *c, int n)
 {
 	PgQuery__ParamRef *p = mp_alloc(c, sizeof(*p));
-	PgQuery__TypeCast *tc = mp_alloc(c, sizeof(*tc));
-	PgQuery__TypeName *tn = mp_alloc(c, sizeof(*tn));
-	PgQuery__Node **names = mp_alloc(c, 2 * sizeof(*names));
 
-	if (p == NULL || tc == NULL || tn == NULL || names == NULL)
+	if (p == NULL)
 		return NULL;
 	pg_query__param_ref__init(p);
 	p->number = n;
 	p->location = -1;
+	return mp_node(c, PG_QUERY__NODE__NODE_PARAM_REF, p);
+}
+
+PgQuery__Node *mp_param_int8(mp_ctx_t *c, int n)
+{
+	PgQuery__TypeCast *tc = mp_alloc(c, sizeof(*tc));
+	PgQuery__TypeName *tn = mp_alloc(c, sizeof(*tn));
+	PgQuery__Node **names = mp_alloc(c, 2 * sizeof(*names));
+
+	if (tc == NULL || tn == NULL || names == NULL)
+		return NULL;
 	pg_query__type_name__init(tn);
 	names[0] = mp_string(c, "pg_catalog");
 	names[1] = mp_string(c, "int8");
@@ -265,7 +372,7 @@ PgQuery__Node *mp_param_int8(mp_ctx_t *c, int n)
 	tn->typemod = -1;
 	tn->location = -1;
 	pg_query__type_cast__init(tc);
-	tc->arg = mp_node(c, PG_QUERY__NODE__NODE_PARAM_REF, p);
+	tc->arg = mp_param(c, n);
 	tc->type_name = tn;
 	tc->location = -1;
 	return tc->arg != NULL ? mp_node(c, PG_QUERY__NODE__NODE_TYPE_CAST, tc) : NULL;

@@ -10,8 +10,7 @@
  * - FQ_COUNT_ONLY for LIMIT without ORDER BY: which rows come back is
  *   arbitrary, only the number of rows (and the columns) is compared.
  * - No construct shardgate refuses on purpose (window functions,
- *   percentiles, array_agg/string_agg, aggregates inside expressions,
- *   FOR UPDATE, INTERSECT/EXCEPT, subqueries with aggregates): those have
+ *   percentiles, array_agg/string_agg, FOR UPDATE, INTERSECT/EXCEPT, subqueries with aggregates): those have
  *   their own test. No float aggregate whose value depends on the order of
  *   addition: float8 columns hold multiples of 0.25, exact in any order.
  * - Parameters ($1, $2) are text; the extended-protocol run binds them,
@@ -507,6 +506,56 @@ static const fanout_query_t fanout_corpus[] = {
          {"2026-06-01", NULL}},
         {O, "SELECT id FROM events WHERE created_at BETWEEN $1 AND $2 ORDER BY id", {"@ago:12", "@ago:6"}},
         {0, "SELECT id, qty FROM orders WHERE region = $1 AND qty > $2", {"FR", "12"}},
+
+        /* ---- L. expressions over aggregates (evaluated by PostgreSQL after the merge) ---- */
+        {O, "SELECT region, round(avg(qty), 2) AS avg_qty FROM orders GROUP BY region ORDER BY region", NP},
+        {O, "SELECT region, sum(amount) / count(*) AS mean FROM orders GROUP BY region ORDER BY region", NP},
+        {0, "SELECT round(avg(amount), 1), count(*) + 1 FROM orders", NP},
+        {O,
+         "SELECT region, min(created_at)::date AS first_day, max(created_at)::date FROM orders GROUP BY "
+         "region ORDER BY region",
+         NP},
+        {O,
+         "SELECT status, coalesce(sum(discount), 0) AS d FROM orders GROUP BY status ORDER BY status NULLS "
+         "FIRST",
+         NP},
+        {O,
+         "SELECT kind, 100.0 * count(*) FILTER (WHERE ok) / count(*) AS pct_ok FROM events GROUP BY kind "
+         "ORDER BY kind",
+         NP},
+        {O, "SELECT region, sum(qty)::int AS q FROM sales GROUP BY region ORDER BY q DESC, region", NP},
+        {O,
+         "SELECT product, max(revenue) - min(revenue) AS spread FROM sales GROUP BY product ORDER BY spread "
+         "DESC, "
+         "product LIMIT 5",
+         NP},
+        {O, "SELECT upper(region) || ':' || count(*) AS label FROM orders GROUP BY region ORDER BY 1", NP},
+        {O, "SELECT region FROM orders GROUP BY region ORDER BY sum(amount) / count(*) DESC, region", NP},
+        {O, "SELECT country, round(avg(weight)::numeric, 2) FROM events GROUP BY country ORDER BY country",
+         NP},
+        {O,
+         "SELECT date_trunc('month', created_at) AS m, round((sum(weight) / count(*))::numeric, 3) FROM "
+         "events "
+         "GROUP BY 1 ORDER BY 1",
+         NP},
+        {0, "SELECT count(DISTINCT user_id) * 2 FROM events", NP},
+        {O,
+         "SELECT region, round(avg(qty), 2) FROM orders WHERE order_date >= $1 GROUP BY region ORDER BY 2 "
+         "DESC, 1",
+         {"2026-03-01", NULL}},
+        {O,
+         "SELECT channel, sum(revenue) / nullif(sum(qty), 0) FROM sales GROUP BY channel ORDER BY channel "
+         "NULLS LAST",
+         NP},
+        {O,
+         "SELECT region, count(*) AS n, round(100.0 * count(*) / 3000, 1) AS share FROM orders GROUP BY "
+         "region "
+         "HAVING count(*) > 100 ORDER BY region",
+         NP},
+        {O,
+         "SELECT paid, round(avg(price)::numeric, 3), sum(qty) * 2 FROM orders GROUP BY paid ORDER BY paid",
+         NP},
+        {0, "SELECT min(order_date) + 1, max(order_date) - min(order_date) FROM orders", NP},
 };
 
 #undef O
