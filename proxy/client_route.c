@@ -136,11 +136,24 @@ static void route_refusal_msg(const router_decision_t *d, char *msg, size_t n)
 	         d->fanout_refusal, d->reason);
 }
 
-/* Outside a transaction, on no particular shard: a statement may run on
- * several shards in turn. */
-static bool route_can_fan_out(const sg_client_t *c)
+/* A held BEGIN (no shard chosen yet) that a cross-shard read may run
+ * under: in READ COMMITTED every statement has its own snapshot anyway,
+ * so reading each shard outside the (not yet started) transaction gives
+ * the same answer. Drivers that open a transaction for everything
+ * (psycopg, JDBC without autocommit) need this. Stricter isolation would
+ * promise one snapshot, which several shards cannot give. */
+static bool route_held_begin_allows_read(const char *begin)
 {
-	return c->server == NULL && c->held_begin == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
+	return strcasestr(begin, "REPEATABLE") == NULL && strcasestr(begin, "SERIALIZABLE") == NULL;
+}
+
+/* Outside a transaction (or in one that has not touched a shard yet, for
+ * reads), on no particular shard: a statement may run on several shards. */
+static bool route_can_fan_out(const sg_client_t *c, sql_kind_t kind)
+{
+	if (c->held_begin != NULL && (kind != SQLK_SELECT || !route_held_begin_allows_read(c->held_begin)))
+		return false;
+	return c->server == NULL && c->forced_shard < 0 && c->pin_reason == NULL &&
 	       sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION;
 }
 
@@ -276,11 +289,18 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	}
 	if (c->server == NULL && c->held_begin != NULL && d.nstmts == 1 &&
 	    (d.kind == SQLK_COMMIT || d.kind == SQLK_ROLLBACK)) {
+		/* A failed transaction ends as PostgreSQL ends it: rolled back. */
+		bool committed = d.kind == SQLK_COMMIT && c->tx_status != 'E';
 		free(c->held_begin);
 		c->held_begin = NULL;
 		c->tx_status = 'I';
-		return route_answer(c, d.kind == SQLK_COMMIT ? "COMMIT" : "ROLLBACK", NULL, NULL);
+		return route_answer(c, committed ? "COMMIT" : "ROLLBACK", NULL, NULL);
 	}
+	if (c->server == NULL && c->held_begin != NULL && c->tx_status == 'E')
+		return route_answer(
+		        c, NULL, "25P02",
+		        "current transaction is aborted, commands ignored until end of transaction "
+		        "block");
 	if (d.kind == SQLK_DDL && sql_pin_reason(sql) != NULL) {
 		/* CREATE TEMP ...: session state, it belongs to the session's shard. */
 		d.anywhere = true;
@@ -291,7 +311,7 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
 	if (rc == ROUTE_BCAST)
 		return client_bcast_start(c, sql, d.shards, NULL, NULL, false);
-	if (rc == ROUTE_ERROR && d.sqlstate[0] == '\0' && d.shard < 0 && route_can_fan_out(c) &&
+	if (rc == ROUTE_ERROR && d.sqlstate[0] == '\0' && d.shard < 0 && route_can_fan_out(c, d.kind) &&
 	    (rc = route_multi(c, sql, &d)) != ROUTE_ERROR)
 		return rc;
 	if (rc == ROUTE_ERROR && c->server == NULL)
@@ -360,7 +380,7 @@ static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, u
 static bool route_bound_fans_out(const sg_client_t *c, const router_decision_t *d, int rc)
 {
 	if (rc != ROUTE_ERROR || d->sqlstate[0] != '\0' || d->shard >= 0 || d->nstmts != 1 ||
-	    !route_can_fan_out(c))
+	    !route_can_fan_out(c, d->kind))
 		return false;
 	return d->kind == SQLK_SELECT ||
 	       ((d->kind == SQLK_UPDATE || d->kind == SQLK_DELETE) && d->unmergeable == NULL &&

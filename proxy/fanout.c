@@ -161,8 +161,16 @@ static int fanout_leg_send(sg_fanout_t *fo, struct fanout_leg *leg)
 /* Attaches s to the leg and sends its statement. */
 static void fanout_leg_start(sg_fanout_t *fo, struct fanout_leg *leg, sg_server_t *s)
 {
+	char *held = fo->c->held_begin;
+	int err;
+
+	/* A held BEGIN (a read inside a transaction that has no shard yet)
+	 * stays held: the legs read outside it (see client_route.c). */
+	fo->c->held_begin = NULL;
 	leg->server = s;
-	if (server_attach(s, fo->c) != 0 || fanout_leg_send(fo, leg) != 0) {
+	err = server_attach(s, fo->c);
+	fo->c->held_begin = held;
+	if (err != 0 || fanout_leg_send(fo, leg) != 0) {
 		server_detach(s);
 		leg->server = NULL;
 		server_close(s, "could not send the fan-out statement");

@@ -538,6 +538,8 @@ int fanout_merge_answer(sg_fanout_t *fo)
 	}
 	if (fo->failed) {
 		sg_px->stats.fanout_failures++;
+		if (c->held_begin != NULL)
+			c->tx_status = 'E'; /* the transaction is failed, as PostgreSQL's would be */
 		fanout_applied_detail(fo);
 		(void)wire_write_error(out, "ERROR", fo->sqlstate, fo->msg,
 		                       fo->detail[0] ? fo->detail : NULL);

@@ -274,16 +274,42 @@ static void test_connections_released(void **state)
 		it_finish(cs[i]);
 }
 
-/* Inside a transaction a statement for several shards is refused. */
-static void test_in_transaction_refused(void **state)
+/* Inside a transaction: a read before the transaction touches a shard
+ * fans out (psycopg and JDBC without autocommit open one for everything);
+ * once it is on a shard, a statement for several shards is refused. */
+static void test_in_transaction(void **state)
 {
 	it_skip_if_direct();
 	PGconn *c = app_connect();
+	const char *zero[1] = {"0"};
+	PGresult *r;
 
 	PQclear(it_exec_ok(c, "BEGIN"));
-	PQclear(it_exec_ok(c, "SELECT count(*) FROM live WHERE region = 'US'"));
+	it_expect_scalar(c, "SELECT count(*) FROM live", "9");
+	assert_int_equal(PQtransactionStatus(c), PQTRANS_INTRANS);
+	r = PQexecParams(c, "SELECT count(*) FROM live WHERE v > $1", 1, NULL, zero, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "9");
+	PQclear(r);
+	it_expect_scalar(c, "SELECT count(*) FROM live WHERE region = 'US'", "3");
 	it_expect_sqlstate(c, "SELECT count(*) FROM live", "0A000");
 	PQclear(it_exec_ok(c, "ROLLBACK"));
+
+	/* A failed read fails the transaction, as PostgreSQL's would be. */
+	PQclear(it_exec_ok(c, "BEGIN"));
+	it_expect_sqlstate(c, "SELECT v / 0 FROM live", "22012");
+	assert_int_equal(PQtransactionStatus(c), PQTRANS_INERROR);
+	it_expect_sqlstate(c, "SELECT count(*) FROM live WHERE region = 'US'", "25P02");
+	r = it_exec_ok(c, "COMMIT");
+	assert_string_equal(PQcmdStatus(r), "ROLLBACK");
+	PQclear(r);
+	assert_int_equal(PQtransactionStatus(c), PQTRANS_IDLE);
+
+	/* One snapshot over several shards cannot be promised. */
+	PQclear(it_exec_ok(c, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+	it_expect_sqlstate(c, "SELECT count(*) FROM live", "0A000");
+	PQclear(it_exec_ok(c, "ROLLBACK"));
+	it_expect_scalar(c, "SELECT count(*) FROM live", "9");
 	it_finish(c);
 }
 
@@ -315,7 +341,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_multi_shard_write_refused, it_teardown),
 	        cmocka_unit_test_teardown(test_prepared_many, it_teardown),
 	        cmocka_unit_test_teardown(test_connections_released, it_teardown),
-	        cmocka_unit_test_teardown(test_in_transaction_refused, it_teardown),
+	        cmocka_unit_test_teardown(test_in_transaction, it_teardown),
 	        cmocka_unit_test_teardown(test_stats, it_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
