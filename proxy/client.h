@@ -74,6 +74,9 @@ struct sg_client {
 	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
 	uint16_t unnamed_ntypes;
 	uint32_t unnamed_gen;        /* bumped by each unnamed Parse */
+	int8_t unnamed_local;        /* the unnamed statement is BEGIN/COMMIT/ROLLBACK answered here
+	                                (its sql_kind_t), 0 otherwise (client_local.c) */
+	int8_t portal_local;         /* the unnamed portal is bound to such a statement */
 	bool sync_to_server;         /* skipping after an injected error: the Sync goes to the server */
 	struct client_bcast *bcast;  /* owned: a statement running on several shards in turn */
 	sg_fanout_t *fanout;         /* owned: a statement running on several shards at once */
@@ -153,6 +156,15 @@ int client_route_extended(sg_client_t *c, const wire_frame_t *f, int *target);
 struct router_decision;
 int client_route_decide(sg_client_t *c, const struct router_decision *d, bool simple, int *target, char *msg,
                         size_t msglen);
+
+/* client_local.c: answered without a backend while none is attached. */
+/* Transaction control before a shard is chosen: 1 and the tag when
+ * answered here, 0 when not for here, < 0 on error. */
+int client_txn_local(sg_client_t *c, int kind, const char *sql, const char **tag); /* kind: sql_kind_t */
+/* An unnamed Parse of such a statement: ROUTE_LOCAL, 0 (not for here), < 0. */
+int client_local_parse(sg_client_t *c, const wire_frame_t *f);
+/* Bind/Describe/Execute of it, and Sync/Flush/Close with no backend. */
+int client_local_extended(sg_client_t *c, const wire_frame_t *f);
 
 /* client_bcast.c: the same statement on several shards, one after another. */
 /* split: NULL to run `sql` everywhere, or per-shard texts; payload: COPY

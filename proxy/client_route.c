@@ -259,6 +259,7 @@ static bool route_deallocate(sg_client_t *c, const char *sql)
 
 int client_route_query(sg_client_t *c, const char *sql, int *target)
 {
+	const char *tag = NULL;
 	router_decision_t d;
 	char msg[1024];
 	int rc;
@@ -278,24 +279,8 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 		return rc;
 	if (d.kind == SQLK_SET_SHARD && d.nstmts == 1)
 		return route_set_shard(c, &d);
-	if (c->server == NULL && d.nstmts == 1 && d.kind == SQLK_BEGIN && c->forced_shard < 0) {
-		/* Held until a statement says which shard the transaction is on. */
-		free(c->held_begin);
-		c->held_begin = strdup(sql);
-		if (c->held_begin == NULL)
-			return SG_ENOMEM;
-		c->tx_status = 'T';
-		return route_answer(c, "BEGIN", NULL, NULL);
-	}
-	if (c->server == NULL && c->held_begin != NULL && d.nstmts == 1 &&
-	    (d.kind == SQLK_COMMIT || d.kind == SQLK_ROLLBACK)) {
-		/* A failed transaction ends as PostgreSQL ends it: rolled back. */
-		bool committed = d.kind == SQLK_COMMIT && c->tx_status != 'E';
-		free(c->held_begin);
-		c->held_begin = NULL;
-		c->tx_status = 'I';
-		return route_answer(c, committed ? "COMMIT" : "ROLLBACK", NULL, NULL);
-	}
+	if (d.nstmts == 1 && (rc = client_txn_local(c, d.kind, sql, &tag)) != 0)
+		return rc < 0 ? rc : route_answer(c, tag, NULL, NULL);
 	if (c->server == NULL && c->held_begin != NULL && c->tx_status == 'E')
 		return route_answer(
 		        c, NULL, "25P02",
@@ -449,6 +434,9 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 	wire_frame_t g;
 	int rc;
 
+	rc = client_local_parse(c, f);
+	if (rc != 0)
+		return rc;
 	rc = wire_parse_parse(f, &pm);
 	if (rc != 0)
 		return rc;
@@ -508,7 +496,11 @@ unknown:
 
 int client_route_extended(sg_client_t *c, const wire_frame_t *f, int *target)
 {
+	int rc;
+
 	*target = -1;
+	if (f->type != 'P' && c->server == NULL && (rc = client_local_extended(c, f)) != 0)
+		return rc;
 	switch (f->type) {
 	case 'P':
 		if (c->server != NULL)

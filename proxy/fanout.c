@@ -617,6 +617,19 @@ int fanout_plan(sg_fanout_t *fo, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
+/* The first $n HAVING compares with, 0 if none. */
+static int fanout_having_param(const sql_having_t *h)
+{
+	int n;
+
+	if (h == NULL)
+		return 0;
+	if (h->op == SQL_HV_CMP && h->param > 0)
+		return h->param;
+	n = fanout_having_param(h->left);
+	return n > 0 ? n : fanout_having_param(h->right);
+}
+
 int fanout_start_query(sg_client_t *c, const char *sql, sql_kind_t kind, uint64_t shards)
 {
 	sg_fanout_t *fo = fanout_new(c, kind, shards);
@@ -626,6 +639,13 @@ int fanout_start_query(sg_client_t *c, const char *sql, sql_kind_t kind, uint64_
 	if (fo == NULL)
 		return SG_ENOMEM;
 	rc = fanout_plan(fo, sql, err, sizeof(err));
+	if (rc == 0 && fanout_having_param(fo->plan->having) > 0) {
+		/* a simple Query has no parameters: PostgreSQL's own error */
+		client_send_error(c, "ERROR", "42P02", "there is no parameter $%d",
+		                  fanout_having_param(fo->plan->having));
+		fanout_destroy(fo);
+		return wire_write_ready(&c->out.pending, c->tx_status) == 0 ? ROUTE_LOCAL : SG_ENOMEM;
+	}
 	if (rc == SG_ENOTSUP) {
 		fanout_destroy(fo);
 		client_send_error(c, "ERROR", "0A000", "cross-shard query cannot be merged: %s", err);

@@ -140,6 +140,108 @@ static int fanout_take_bind(sg_fanout_t *fo, const wire_bind_msg_t *m, uint16_t 
 	return wbuf_status(&fo->bind_params);
 }
 
+static uint32_t fanout_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A Bind value as the text of an SQL constant (HAVING compares with it). */
+static int fanout_param_text(const uint8_t *v, int32_t len, int16_t fmt, uint32_t oid, char **out)
+{
+	char buf[64];
+	int64_t x = 0;
+
+	if (fmt == 0 || oid == 25 || oid == 1043 || oid == 1042 || oid == 19) {
+		*out = strndup((const char *)v, (size_t)len);
+		return *out != NULL ? 0 : SG_ENOMEM;
+	}
+	if ((oid == 20 && len == 8) || (oid == 23 && len == 4) || (oid == 21 && len == 2)) {
+		for (int i = 0; i < len; i++)
+			x = (int64_t)((uint64_t)x << 8 | v[i]);
+		x = len == 4 ? (int32_t)x : len == 2 ? (int16_t)x : x;
+		snprintf(buf, sizeof(buf), "%lld", (long long)x);
+	} else if ((oid == 701 && len == 8) || (oid == 700 && len == 4)) {
+		uint64_t bits = 0;
+		double d;
+		for (int i = 0; i < len; i++)
+			bits = bits << 8 | v[i];
+		if (len == 4) {
+			uint32_t b32 = (uint32_t)bits;
+			float f;
+			memcpy(&f, &b32, sizeof(f));
+			d = f;
+		} else {
+			memcpy(&d, &bits, sizeof(d));
+		}
+		snprintf(buf, sizeof(buf), "%.17g", d);
+	} else if (oid == 16 && len == 1) {
+		snprintf(buf, sizeof(buf), "%s", v[0] ? "true" : "false");
+	} else {
+		return SG_ENOTSUP;
+	}
+	*out = strdup(buf);
+	return *out != NULL ? 0 : SG_ENOMEM;
+}
+
+/* Does the shard statement name $n itself (then its type is PostgreSQL's
+ * to infer there)? */
+static bool fanout_sql_names_param(const char *sql, int n)
+{
+	char pat[16];
+	size_t len = (size_t)snprintf(pat, sizeof(pat), "$%d", n);
+
+	for (const char *p = strstr(sql, pat); p != NULL; p = strstr(p + 1, pat))
+		if (p[len] < '0' || p[len] > '9')
+			return true;
+	return false;
+}
+
+/* HAVING's $n constants come from the Bind: the shards never see HAVING,
+ * so a parameter only HAVING names is typed text for them (when the
+ * client left its type open), which any value the client sent in text
+ * can be. */
+static int fanout_having_params(sg_fanout_t *fo, const wire_bind_msg_t *m, sql_having_t *h, char *err,
+                                size_t errlen)
+{
+	const uint8_t *v;
+	int32_t len;
+	int16_t fmt;
+	uint32_t oid;
+	int rc;
+
+	if (h == NULL)
+		return 0;
+	rc = fanout_having_params(fo, m, h->left, err, errlen);
+	if (rc == 0)
+		rc = fanout_having_params(fo, m, h->right, err, errlen);
+	if (rc != 0 || h->op != SQL_HV_CMP || h->param <= 0)
+		return rc;
+	if (wire_bind_param(m, h->param - 1, &v, &len, &fmt) != 0) {
+		snprintf(err, errlen, "there is no parameter $%d", h->param);
+		return SG_ERANGE;
+	}
+	oid = h->param <= fo->nptypes ? fanout_be32(fo->ptypes + 4 * (h->param - 1)) : 0;
+	if (oid == 0 && !fanout_sql_names_param(fo->plan->shard_sql, h->param)) {
+		if (h->param > fo->nptypes) {
+			uint8_t *t = realloc(fo->ptypes, (size_t)m->nparams * 4);
+			if (t == NULL)
+				return SG_ENOMEM;
+			memset(t + 4 * fo->nptypes, 0, 4 * ((size_t)m->nparams - fo->nptypes));
+			fo->ptypes = t;
+			fo->nptypes = m->nparams;
+		}
+		fo->ptypes[4 * (h->param - 1) + 3] = 25; /* text */
+	}
+	free(h->constant);
+	h->constant = NULL;
+	if (len < 0)
+		return 0;
+	rc = fanout_param_text(v, len, fmt, oid, &h->constant);
+	if (rc == SG_ENOTSUP)
+		snprintf(err, errlen, "HAVING with a binary parameter of type oid %u", oid);
+	return rc;
+}
+
 static int fanout_ext_refuse(sg_client_t *c, const char *sqlstate, const char *what)
 {
 	client_send_error(c, "ERROR", sqlstate, "cross-shard query cannot be merged: %s", what);
@@ -179,9 +281,11 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
 	if (rc == 0 && (fanout_param_int(&m, fo->plan->limit_param, &fo->plan->limit) != 0 ||
 	                fanout_param_int(&m, fo->plan->offset_param, &fo->plan->offset) != 0))
 		rc = SG_EPROTO;
-	if (rc == SG_ENOTSUP) {
+	if (rc == 0)
+		rc = fanout_having_params(fo, &m, fo->plan->having, err, sizeof(err));
+	if (rc == SG_ENOTSUP || rc == SG_ERANGE) {
 		fanout_destroy(fo);
-		return fanout_ext_refuse(c, "0A000", err);
+		return fanout_ext_refuse(c, rc == SG_ENOTSUP ? "0A000" : "08P01", err);
 	}
 	if (rc == 0 && wire_write_bind_complete(&c->out.pending) != 0)
 		rc = SG_ENOMEM;

@@ -107,6 +107,8 @@ typedef struct sql_having {
 	sql_cmp_op_t cmp;
 	int col, col2;  /* indexes into plan->cols; col2 -1 when comparing with `constant` */
 	char *constant; /* owned: the constant as text (e.g. "10", "2.5", "europe"); NULL = SQL NULL */
+	int param;      /* > 0: the constant is Bind parameter $param (the engine fills `constant`
+	                   from the Bind before the merge; the shard statement need not name it) */
 	struct sql_having *left, *right; /* owned */
 } sql_having_t;
 
@@ -137,7 +139,7 @@ typedef struct sql_merge_plan {
 	 * Example: SELECT region, round(avg(qty), 2) FROM t GROUP BY region
 	 *   cols: 0 region (NONE), 1 FINAL final=0, 2 hidden AVG(qty)
 	 *   final_sql: SELECT round($1, 2) AS round   final_params: {2}
- * (names are quoted only where SQL needs it: AS "?column?")
+	 * (names are quoted only where SQL needs it: AS "?column?")
 	 * The parameters' types are the merged columns' types (the merge
 	 * knows them; the statement is parsed with them). NULL when the plan
 	 * has no FINAL column. */

@@ -58,21 +58,25 @@ static int scan_visit(void *arg, const ProtobufCMessage *m, bool enter)
 
 	if (!enter)
 		return 0;
-	if (m->descriptor == &pg_query__param_ref__descriptor)
-		return mp_refuse(c, "HAVING with a parameter");
 	if (m->descriptor == &pg_query__sub_link__descriptor ||
 	    m->descriptor == &pg_query__select_stmt__descriptor)
 		return mp_refuse(c, "HAVING with a subquery");
 	return 0;
 }
 
-/* The constant's text (NULL text for SQL NULL); false when n is not one. */
-static bool constant_of(const PgQuery__Node *n, const char **text, bool *bitstr, char buf[16])
+/* The constant's text (NULL text for SQL NULL), or a client parameter
+ * ($n, possibly cast: *param = n); false when n is neither. */
+static bool constant_of(const PgQuery__Node *n, const char **text, bool *bitstr, int *param, char buf[16])
 {
 	const PgQuery__AConst *k;
 
 	while (n != NULL && n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
 		n = n->type_cast->arg;
+	if (n != NULL && n->node_case == PG_QUERY__NODE__NODE_PARAM_REF) {
+		*text = NULL;
+		*param = n->param_ref->number;
+		return true;
+	}
 	if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_A_CONST)
 		return false;
 	k = n->a_const;
@@ -161,11 +165,12 @@ static int hv_cmp(mp_ctx_t *c, sql_cmp_op_t op, PgQuery__Node *l, PgQuery__Node 
 	const char *text = NULL, *t2 = NULL;
 	char b1[16], b2[16];
 	bool lc, rc_, bits = false;
+	int param = 0;
 	sql_having_t *h;
 	int rc;
 
-	lc = constant_of(l, &text, &bits, b1);
-	rc_ = constant_of(r, &t2, &bits, b2);
+	lc = constant_of(l, &text, &bits, &param, b1);
+	rc_ = constant_of(r, &t2, &bits, &param, b2);
 	if (bits)
 		return mp_refuse(c, "HAVING with a bit string");
 	if (lc && rc_)
@@ -181,6 +186,7 @@ static int hv_cmp(mp_ctx_t *c, sql_cmp_op_t op, PgQuery__Node *l, PgQuery__Node 
 	if ((h = hv_new(SQL_HV_CMP)) == NULL)
 		return SG_ENOMEM;
 	h->cmp = op;
+	h->param = param;
 	rc = operand(c, l, &h->col);
 	if (rc == 0 && !(lc || rc_))
 		rc = operand(c, r, &h->col2);

@@ -556,6 +556,14 @@ static const fanout_query_t fanout_corpus[] = {
          "SELECT paid, round(avg(price)::numeric, 3), sum(qty) * 2 FROM orders GROUP BY paid ORDER BY paid",
          NP},
         {0, "SELECT min(order_date) + 1, max(order_date) - min(order_date) FROM orders", NP},
+        /* HAVING compared with a parameter (the Bind's value, applied after the merge) */
+        {O,
+         "SELECT region, count(*) FROM orders GROUP BY region HAVING count(*) > $1 ORDER BY region",
+         {"240", NULL}},
+        {O,
+         "SELECT kind, sum(score) FROM events WHERE created_at > $1 GROUP BY kind HAVING sum(score) >= $2 "
+         "ORDER BY kind",
+         {"@ago:40", "100"}},
 };
 
 #undef O

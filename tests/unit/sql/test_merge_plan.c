@@ -645,10 +645,26 @@ static void test_having_between_in(void **state)
 	hv_cmp(h->right->right, 0, SQL_CMP_NE, "us", -1);
 }
 
+/* A parameter as the constant: the engine fills it in from the Bind. */
+static void test_having_param(void **state)
+{
+	const sql_merge_plan_t *p;
+
+	(void)state;
+	p = plan_of("SELECT a, count(*) FROM t WHERE b > $1 GROUP BY a HAVING $2 < count(*)");
+	assert_int_equal(p->having->op, SQL_HV_CMP);
+	assert_int_equal(p->having->cmp, SQL_CMP_GT);
+	assert_int_equal(p->having->col, 1);
+	assert_int_equal(p->having->param, 2);
+	assert_null(p->having->constant);
+	assert_string_equal(p->shard_sql, "SELECT a, count(*) FROM t WHERE b > $1 GROUP BY a");
+	p = plan_of("SELECT a, count(*) FROM t GROUP BY a HAVING count(*) > 3");
+	assert_int_equal(p->having->param, 0);
+}
+
 static void test_having_refusals(void **state)
 {
 	(void)state;
-	refused("SELECT a, count(*) FROM t GROUP BY a HAVING count(*) > $1", "HAVING with a parameter");
 	refused("SELECT a, count(*) FROM t GROUP BY a HAVING sum(x) / count(*) > 2",
 	        "HAVING with an aggregate inside an expression");
 	refused("SELECT a, count(*) FROM t GROUP BY a HAVING a LIKE 'x%'", "HAVING with LIKE");
@@ -821,6 +837,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_having_tree, teardown),
 	        cmocka_unit_test_teardown(test_having_columns, teardown),
 	        cmocka_unit_test_teardown(test_having_between_in, teardown),
+	        cmocka_unit_test_teardown(test_having_param, teardown),
 	        cmocka_unit_test_teardown(test_having_refusals, teardown),
 	        cmocka_unit_test_teardown(test_refuse_windows_and_aggregates, teardown),
 	        cmocka_unit_test_teardown(test_refuse_grouping_and_shapes, teardown),
