@@ -7,8 +7,10 @@
  * when no backend holds anything of the client's. Answering those here
  * keeps them from pulling in a backend, which would start the held
  * transaction on an arbitrary shard. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client.h"
 #include "proxy.h"
@@ -44,6 +46,24 @@ static bool client_local_ok(const sg_client_t *c)
 	return c->server == NULL && c->pin_reason == NULL && sg_px->cfg->pool.mode == POOL_MODE_TRANSACTION;
 }
 
+/* Could `sql` be transaction control? A cheap look at its first word
+ * keeps the router off every other Parse (a comment first: ask it). */
+static bool client_local_maybe_txn(const char *sql)
+{
+	static const char *const words[] = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"};
+
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
+		sql++;
+	if (sql[0] == '/' || sql[0] == '-')
+		return true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+		if (strncasecmp(sql, words[i], n) == 0 && !isalnum((unsigned char)sql[n]) && sql[n] != '_')
+			return true;
+	}
+	return false;
+}
+
 /* An unnamed Parse of BEGIN/COMMIT/ROLLBACK that is answered here. */
 int client_local_parse(sg_client_t *c, const wire_frame_t *f)
 {
@@ -51,7 +71,8 @@ int client_local_parse(sg_client_t *c, const wire_frame_t *f)
 	wire_parse_msg_t m;
 	int rc;
 
-	if (!client_local_ok(c) || wire_parse_parse(f, &m) != 0 || m.stmt[0] != '\0' || m.nparams != 0)
+	if (!client_local_ok(c) || wire_parse_parse(f, &m) != 0 || m.stmt[0] != '\0' || m.nparams != 0 ||
+	    !client_local_maybe_txn(m.query))
 		return 0;
 	if (router_route_query(sg_px->router, m.query, router_now_us(), false, &d) != 0 || d.nstmts != 1)
 		return 0;

@@ -268,12 +268,12 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 	c->routed_pin_set = false;
 	if (route_deallocate(c, sql))
 		return route_answer(c, "DEALLOCATE", NULL, NULL);
-	if (route_partial_setting(c, sql, &rc))
-		return rc;
 	if (route_trivial(sql)) {
 		*target = c->server ? -1 : 0;
 		return ROUTE_FORWARD;
 	}
+	if (route_partial_setting(c, sql, &rc))
+		return rc;
 	rc = router_route_query(sg_px->router, sql, router_now_us(), sg_log_level >= LOG_DEBUG, &d);
 	if (rc != 0)
 		return rc;
