@@ -617,6 +617,18 @@ int fanout_plan(sg_fanout_t *fo, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
+/* Admin PAUSE holds new statements: the client waits with its message
+ * unread, and RESUME processes it again (sg_proxy_resume). */
+bool fanout_hold_paused(sg_client_t *c)
+{
+	if (!sg_px->paused)
+		return false;
+	sg_list_push_back(&sg_px->paused_clients, &c->wait_node);
+	c->paused_wait = true;
+	client_set_state(c, CL_WAITING);
+	return true;
+}
+
 /* The first $n HAVING compares with, 0 if none. */
 static int fanout_having_param(const sql_having_t *h)
 {
@@ -638,6 +650,10 @@ int fanout_start_query(sg_client_t *c, const char *sql, sql_kind_t kind, uint64_
 
 	if (fo == NULL)
 		return SG_ENOMEM;
+	if (fanout_hold_paused(c)) {
+		fanout_destroy(fo);
+		return ROUTE_WAIT;
+	}
 	rc = fanout_plan(fo, sql, err, sizeof(err));
 	if (rc == 0 && fanout_having_param(fo->plan->having) > 0) {
 		/* a simple Query has no parameters: PostgreSQL's own error */

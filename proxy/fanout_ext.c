@@ -269,6 +269,8 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
 		return fanout_ext_refuse(c, "0A000", err);
 	if (end < 0)
 		return (int)end;
+	if (fanout_hold_paused(c))
+		return ROUTE_WAIT;
 	fo = fanout_new(c, kind, shards);
 	if (fo == NULL)
 		return SG_ENOMEM;

@@ -115,6 +115,7 @@ int fanout_plan(sg_fanout_t *fo, const char *sql, char *err, size_t errlen);
 /* Starts the legs; the client owns the fan-out from here on. */
 int fanout_launch(sg_fanout_t *fo);
 void fanout_destroy(sg_fanout_t *fo);
+bool fanout_hold_paused(sg_client_t *c);
 const char *fanout_shard_name(int shard);
 /* Records the statement's failure (the first one wins); shard -1 for one
  * not tied to a shard. Cancels every leg still running. */

@@ -313,6 +313,31 @@ static void test_in_transaction(void **state)
 	it_finish(c);
 }
 
+/* Admin PAUSE holds a new cross-shard statement until RESUME. */
+static void test_pause_holds_fanout(void **state)
+{
+	it_skip_if_direct();
+	PGconn *adm = it_connect_admin();
+	PGconn *c = app_connect();
+	PGresult *r;
+
+	PQclear(it_exec_ok(adm, "PAUSE"));
+	assert_int_equal(PQsendQuery(c, "SELECT count(*), sum(v) FROM live"), 1);
+	it_sleep_ms(300);
+	assert_int_equal(PQconsumeInput(c), 1);
+	assert_int_equal(PQisBusy(c), 1); /* held */
+	PQclear(it_exec_ok(adm, "RESUME"));
+	r = PQgetResult(c);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "9");
+	assert_string_equal(PQgetvalue(r, 0, 1), "51");
+	PQclear(r);
+	while ((r = PQgetResult(c)) != NULL)
+		PQclear(r);
+	it_finish(c);
+	it_finish(adm);
+}
+
 static void test_stats(void **state)
 {
 	it_skip_if_direct();
@@ -342,6 +367,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_prepared_many, it_teardown),
 	        cmocka_unit_test_teardown(test_connections_released, it_teardown),
 	        cmocka_unit_test_teardown(test_in_transaction, it_teardown),
+	        cmocka_unit_test_teardown(test_pause_holds_fanout, it_teardown),
 	        cmocka_unit_test_teardown(test_stats, it_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
