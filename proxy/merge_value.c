@@ -125,6 +125,7 @@ int merge_value_to_dec(const merge_type_t *t, const uint8_t *v, int32_t len, mer
 static int parse_double(const uint8_t *p, int32_t len, bool f4, double *out)
 {
 	char stack[64], *buf = len < (int32_t)sizeof(stack) ? stack : malloc((size_t)len + 1), *end;
+	bool whole;
 
 	if (buf == NULL)
 		return SG_ENOMEM;
@@ -133,9 +134,10 @@ static int parse_double(const uint8_t *p, int32_t len, bool f4, double *out)
 	*out = f4 ? (double)strtof(buf, &end) : strtod(buf, &end);
 	while (*end == ' ')
 		end++;
+	whole = *end == 0; /* end points into buf: read it before buf is freed */
 	if (buf != stack)
 		free(buf);
-	if (len == 0 || *end != 0 || isspace((unsigned char)p[0]))
+	if (len == 0 || !whole || isspace((unsigned char)p[0]))
 		return SG_EPROTO;
 	return 0;
 }

@@ -58,6 +58,25 @@ static int check_subquery(mp_ctx_t *c, const PgQuery__SelectStmt *s)
 	return 0;
 }
 
+/* What PostgreSQL accepts as a type modifier; libpg_query's deparser
+ * silently drops anything else (x::t(1 + 1) comes out as x::t()), and
+ * PostgreSQL refuses it anyway. */
+static bool typmods_simple(const PgQuery__TypeName *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_typmods; i++)
+		switch (t->typmods[i]->node_case) {
+		case PG_QUERY__NODE__NODE_A_CONST:
+		case PG_QUERY__NODE__NODE_COLUMN_REF:
+		case PG_QUERY__NODE__NODE_PARAM_REF:
+			break;
+		default:
+			return false;
+		}
+	return true;
+}
+
 static int check_visit(void *arg, const ProtobufCMessage *m, bool enter)
 {
 	mp_ctx_t *c = arg;
@@ -72,6 +91,13 @@ static int check_visit(void *arg, const ProtobufCMessage *m, bool enter)
 	}
 	if (!enter)
 		return 0;
+	/* $0 (or a number that wrapped below 1): libpg_query deparses it as
+	 * `?` or `$-n`, which no shard can parse; PostgreSQL rejects it anyway */
+	if (m->descriptor == &pg_query__param_ref__descriptor && ((const PgQuery__ParamRef *)m)->number < 1)
+		return mp_refuse(c, "parameter $%d", ((const PgQuery__ParamRef *)m)->number);
+	if (m->descriptor == &pg_query__type_name__descriptor &&
+	    !typmods_simple((const PgQuery__TypeName *)m))
+		return mp_refuse(c, "type modifiers must be simple constants or identifiers");
 	if (m->descriptor == &pg_query__grouping_func__descriptor)
 		return mp_refuse(c, "GROUPING");
 	if (m->descriptor != &pg_query__func_call__descriptor)

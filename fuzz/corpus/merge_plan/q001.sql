@@ -1,0 +1,1 @@
+WITH w AS (SELECT a FROM t WHERE b > 1) SELECT a FROM w

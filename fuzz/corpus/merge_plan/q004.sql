@@ -1,0 +1,1 @@
+SELECT id, amount FROM orders WHERE x = 1 LIMIT 10 OFFSET 5

@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE a = $1 LIMIT $2 OFFSET 5

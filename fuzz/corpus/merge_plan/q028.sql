@@ -1,0 +1,1 @@
+SELECT id AS i, amount, lower(name) FROM orders ORDER BY i, 2 DESC NULLS LAST, lower(name) NULLS FIRST, lower (  name ) DESC

@@ -1,0 +1,1 @@
+SELECT id FROM orders ORDER BY created_at, amount * 2 DESC, created_at DESC

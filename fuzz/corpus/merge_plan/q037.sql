@@ -1,0 +1,1 @@
+SELECT id, *, amount + 1 AS a1 FROM orders ORDER BY id, a1 DESC, t.x

@@ -1,0 +1,1 @@
+SELECT name FROM users ORDER BY name COLLATE "C" DESC

@@ -1,0 +1,1 @@
+SELECT name FROM users ORDER BY lower(name) COLLATE pg_catalog."de-DE-x-icu" NULLS FIRST

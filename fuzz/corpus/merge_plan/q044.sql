@@ -1,0 +1,1 @@
+SELECT count(*), count(amount), sum(amount), min(amount), max(amount), bool_and(paid), bool_or(paid), every(paid), pg_catalog.count(*) FROM orders

@@ -1,0 +1,1 @@
+SELECT region, avg(amount), avg(qty) AS q, count(*) FROM orders GROUP BY region

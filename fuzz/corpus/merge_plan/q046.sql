@@ -1,0 +1,1 @@
+SELECT sum(amount) FILTER (WHERE paid), avg(amount) FILTER (WHERE paid) AS a, count(*) FILTER (WHERE NOT paid) AS unpaid FROM orders

@@ -1,0 +1,1 @@
+SELECT upper(region) AS r, sum(x) FROM orders GROUP BY region, lower(status), region ORDER BY r

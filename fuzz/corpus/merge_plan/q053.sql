@@ -1,0 +1,1 @@
+SELECT date_trunc('day', created_at) AS day, sum(amount) FROM orders WHERE created_at >= now() - interval '90 days' GROUP BY date_trunc('day', created_at) ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT region, count(*) FROM orders WHERE x = $1 GROUP BY region LIMIT $2 OFFSET $3

@@ -1,0 +1,1 @@
+SELECT region, count(DISTINCT user_id), count(*), avg(amount) FROM orders GROUP BY region

@@ -1,0 +1,1 @@
+SELECT count(DISTINCT a), count(DISTINCT b) FROM t

@@ -1,0 +1,1 @@
+SELECT DISTINCT a, count(*) FROM t GROUP BY a

@@ -1,0 +1,1 @@
+SELECT region, count(*) FROM orders GROUP BY region HAVING count(*) <> 3

@@ -1,0 +1,1 @@
+SELECT region, round(avg(qty), 2) FROM t GROUP BY region

@@ -1,0 +1,1 @@
+SELECT min(created_at)::date, coalesce(sum(x), 0), count(*) + 1, sum(x)::int FROM t

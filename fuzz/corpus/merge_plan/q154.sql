@@ -1,0 +1,1 @@
+SELECT CASE WHEN count(*) > 0 THEN sum(x) END, greatest(max(a), max(b)) FROM t GROUP BY g

@@ -1,0 +1,1 @@
+SELECT sum(a), sum(a) / count(*) AS r, sum(a) + 1 FROM t GROUP BY g ORDER BY r, 3 DESC, sum(a)/count(*) DESC, sum(a) + 1

@@ -1,0 +1,1 @@
+SELECT region, round(avg(x), 2) AS r FROM t GROUP BY region HAVING avg(x) > 1 ORDER BY r DESC LIMIT 3

@@ -1,0 +1,1 @@
+SELECT DISTINCT count(*) + 1 FROM t

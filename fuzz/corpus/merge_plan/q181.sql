@@ -1,0 +1,1 @@
+SELECT a FROM t GROUP BY a HAVING sum(x) / count(*) > 10

@@ -1,0 +1,1 @@
+SELECT c.continent, count(*), sum(o.amount) FROM orders o JOIN countries c ON c.code = o.region GROUP BY c.continent ORDER BY c.continent

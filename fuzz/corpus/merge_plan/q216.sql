@@ -1,0 +1,1 @@
+SELECT c.continent, min(o.price), max(o.price), avg(o.price) FROM orders o JOIN countries c ON c.code = o.region GROUP BY 1 ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT sum(revenue), avg(revenue), sum(unit), avg(unit), min(sold_on), max(sold_on) FROM sales

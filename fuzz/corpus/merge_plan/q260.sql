@@ -1,0 +1,1 @@
+SELECT paid, count(*), avg(price) FROM orders GROUP BY paid ORDER BY paid NULLS LAST

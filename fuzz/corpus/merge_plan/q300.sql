@@ -1,0 +1,1 @@
+SELECT region, bool_or(paid) FROM orders GROUP BY region HAVING bool_and(paid) = false ORDER BY region

@@ -1,0 +1,1 @@
+SELECT id, region, status FROM orders WHERE qty > 15 ORDER BY lower(status) NULLS LAST, region DESC, id

@@ -1,0 +1,1 @@
+SELECT kind, 100.0 * count(*) FILTER (WHERE ok) / count(*) AS pct_ok FROM events GROUP BY kind ORDER BY kind

@@ -1,0 +1,1 @@
+SELECT region, round(avg(qty), 2) FROM orders WHERE order_date >= $1 GROUP BY region ORDER BY 2 DESC, 1
