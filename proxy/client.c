@@ -683,6 +683,7 @@ void client_discard_pending(sg_client_t *c)
 
 void client_checkout_failed(sg_client_t *c, const char *sqlstate, const char *msg)
 {
+	c->attach_without_begin = false; /* that batch is over */
 	if (c->state == CL_WELCOME) {
 		client_send_error(c, "FATAL", sqlstate, "%s", msg);
 		return;

@@ -431,6 +431,7 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 	router_decision_t fan;
 	wire_parse_msg_t pm;
 	wire_bind_msg_t bm;
+	bool runs = false; /* the batch binds or executes something */
 	wire_frame_t g;
 	int rc;
 
@@ -451,8 +452,17 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 			/* Its Bind runs on several shards: no backend needs the Parse. */
 			return rc == ROUTE_FANOUT ? fanout_parse_local(c, f) : rc;
 		}
+		if (g.type == 'S' && !runs && c->held_begin != NULL) {
+			/* Only prepared/described in a transaction that has no shard
+			 * yet (drivers prepare before they run): any shard can answer
+			 * that without the transaction starting there. */
+			*target = c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg);
+			c->attach_without_begin = true;
+			return ROUTE_FORWARD;
+		}
 		if (g.type == 'S' || g.type == 'H' || g.type == 'P' || g.type == 'Q')
 			return route_text_bound(c, pm.query, NULL, 0, NULL, target, &fan);
+		runs = runs || g.type == 'B' || g.type == 'E';
 		off += g.total_len;
 	}
 }
@@ -499,6 +509,19 @@ int client_route_extended(sg_client_t *c, const wire_frame_t *f, int *target)
 	int rc;
 
 	*target = -1;
+	if (c->server == NULL && c->held_begin != NULL && c->tx_status == 'E' && f->type != 'S' &&
+	    f->type != 'H') {
+		/* A failed transaction that never reached a shard: only its
+		 * COMMIT/ROLLBACK (answered here) get through, as in PostgreSQL. */
+		rc = f->type == 'P' ? client_local_parse(c, f) : client_local_extended(c, f);
+		if (rc != 0)
+			return rc;
+		client_send_error(c, "ERROR", "25P02",
+		                  "current transaction is aborted, commands ignored until end of transaction "
+		                  "block");
+		c->skip_until_sync = true;
+		return ROUTE_LOCAL;
+	}
 	if (f->type != 'P' && c->server == NULL && (rc = client_local_extended(c, f)) != 0)
 		return rc;
 	switch (f->type) {

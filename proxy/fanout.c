@@ -48,6 +48,9 @@ void fanout_destroy(sg_fanout_t *fo)
 	free(fo->rfmt);
 	free(fo->client_fmt);
 	wbuf_free(&fo->bind_params);
+	for (int i = 0; i < fo->nhparams; i++)
+		free(fo->hparams[i].val);
+	free(fo->hparams);
 	if (fo->c != NULL && fo->c->fanout == fo)
 		fo->c->fanout = NULL;
 	if (fo->timer_on) {

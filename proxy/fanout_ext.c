@@ -7,6 +7,7 @@
 
 #include "client.h"
 #include "fanout_int.h"
+#include "merge_decimal.h"
 #include "log.h"
 #include "prepared.h"
 #include "proxy.h"
@@ -176,6 +177,23 @@ static int fanout_param_text(const uint8_t *v, int32_t len, int16_t fmt, uint32_
 		snprintf(buf, sizeof(buf), "%.17g", d);
 	} else if (oid == 16 && len == 1) {
 		snprintf(buf, sizeof(buf), "%s", v[0] ? "true" : "false");
+	} else if (oid == 1700) {
+		merge_dec_t d;
+		wbuf_t t;
+		int rc;
+
+		merge_dec_init(&d);
+		wbuf_init(&t);
+		rc = merge_dec_from_binary(&d, v, (size_t)len);
+		if (rc == 0) {
+			merge_dec_write_text(&d, &t);
+			wbuf_put_u8(&t, 0);
+			rc = wbuf_status(&t);
+		}
+		*out = rc == 0 ? strdup((const char *)t.data) : NULL;
+		merge_dec_free(&d);
+		wbuf_free(&t);
+		return rc != 0 ? rc : *out != NULL ? 0 : SG_ENOMEM;
 	} else {
 		return SG_ENOTSUP;
 	}
@@ -194,6 +212,38 @@ static bool fanout_sql_names_param(const char *sql, int n)
 		if (p[len] < '0' || p[len] > '9')
 			return true;
 	return false;
+}
+
+static int fanout_having_defer(sg_fanout_t *fo, sql_having_t *h, const uint8_t *v, int32_t len)
+{
+	struct fanout_hparam *a = realloc(fo->hparams, sizeof(*a) * ((size_t)fo->nhparams + 1));
+
+	if (a == NULL)
+		return SG_ENOMEM;
+	fo->hparams = a;
+	a[fo->nhparams].h = h;
+	a[fo->nhparams].len = len;
+	a[fo->nhparams].val = malloc((size_t)len + 1);
+	if (a[fo->nhparams].val == NULL)
+		return SG_ENOMEM;
+	memcpy(a[fo->nhparams].val, v, (size_t)len);
+	fo->nhparams++;
+	return 0;
+}
+
+int fanout_having_binary(sg_fanout_t *fo, char *err, size_t errlen)
+{
+	for (int i = 0; i < fo->nhparams; i++) {
+		struct fanout_hparam *hp = &fo->hparams[i];
+		uint32_t oid = merge_group_col_type(fo->group, hp->h->col);
+		int rc = fanout_param_text(hp->val, hp->len, 1, oid, &hp->h->constant);
+
+		if (rc == SG_ENOTSUP)
+			snprintf(err, errlen, "HAVING with a binary parameter of type oid %u", oid);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* HAVING's $n constants come from the Bind: the shards never see HAVING,
@@ -222,6 +272,8 @@ static int fanout_having_params(sg_fanout_t *fo, const wire_bind_msg_t *m, sql_h
 	}
 	oid = h->param <= fo->nptypes ? fanout_be32(fo->ptypes + 4 * (h->param - 1)) : 0;
 	if (oid == 0 && !fanout_sql_names_param(fo->plan->shard_sql, h->param)) {
+		/* The shards never use it, but must accept it: as text, or,
+		 * sent in binary, as bytea (any bytes are a bytea). */
 		if (h->param > fo->nptypes) {
 			uint8_t *t = realloc(fo->ptypes, (size_t)m->nparams * 4);
 			if (t == NULL)
@@ -230,12 +282,14 @@ static int fanout_having_params(sg_fanout_t *fo, const wire_bind_msg_t *m, sql_h
 			fo->ptypes = t;
 			fo->nptypes = m->nparams;
 		}
-		fo->ptypes[4 * (h->param - 1) + 3] = 25; /* text */
+		fo->ptypes[4 * (h->param - 1) + 3] = fmt == 1 ? 17 : 25; /* bytea : text */
 	}
 	free(h->constant);
 	h->constant = NULL;
 	if (len < 0)
 		return 0;
+	if (fmt == 1 && oid == 0)
+		return fanout_having_defer(fo, h, v, len);
 	rc = fanout_param_text(v, len, fmt, oid, &h->constant);
 	if (rc == SG_ENOTSUP)
 		snprintf(err, errlen, "HAVING with a binary parameter of type oid %u", oid);

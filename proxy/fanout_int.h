@@ -106,6 +106,16 @@ struct sg_fanout {
 
 	uv_timer_t timer;
 	bool timer_on, timed_out;
+
+	/* HAVING parameters sent in binary with no type given (pgx takes the
+	 * type from the statement's description): decoded once the merge
+	 * knows the type of the column they are compared with. */
+	struct fanout_hparam {
+		sql_having_t *h;
+		uint8_t *val; /* owned */
+		int32_t len;
+	} * hparams;
+	int nhparams;
 };
 
 /* fanout.c */
@@ -133,6 +143,10 @@ int fanout_final_begin(sg_fanout_t *fo);
 int fanout_final_send(sg_fanout_t *fo, struct fanout_leg *leg);
 int fanout_final_msg(sg_fanout_t *fo, struct fanout_leg *leg, const wire_frame_t *f);
 int fanout_final_describe_client(sg_fanout_t *fo);
+
+/* fanout_ext.c */
+/* Decodes the binary HAVING parameters (after merge_group_new). */
+int fanout_having_binary(sg_fanout_t *fo, char *err, size_t errlen);
 
 /* fanout_merge.c */
 void fanout_fail_merge(sg_fanout_t *fo, int shard, int rc, const char *err, const char *fallback);

@@ -118,7 +118,7 @@ static int fanout_desc_grouped(sg_fanout_t *fo, char *err, size_t errlen)
 	fo->nvisible = p->nvisible;
 	rc = merge_group_new(p, fo->fields, fo->nfields, fmts, &fo->coll, &fo->group, err, errlen);
 	free(fmts);
-	return rc;
+	return rc == 0 ? fanout_having_binary(fo, err, errlen) : rc;
 }
 
 /* The client's RowDescription for what the first shard described. */

@@ -158,6 +158,9 @@ int merge_group_final_set(merge_group_t *g, uint64_t i, const wire_frame_t *data
  * or the rows are all out (*done). Call after finish, repeatedly. */
 int merge_group_emit(merge_group_t *g, wbuf_t *out, size_t budget, bool *done) SG_WUR;
 uint64_t merge_group_count(const merge_group_t *g); /* groups held */
+/* The type OID merged column `col` has (what it outputs), 0 if none:
+ * the type PostgreSQL gives a parameter compared with it in HAVING. */
+uint32_t merge_group_col_type(const merge_group_t *g, int col);
 void merge_group_free(merge_group_t *g);
 
 #endif

@@ -69,6 +69,11 @@ uint64_t merge_group_final_count(const merge_group_t *g)
 	return g && g->state == GRP_HAVING ? g->t.n : 0;
 }
 
+uint32_t merge_group_col_type(const merge_group_t *g, int col)
+{
+	return col >= 0 && col < g->plan->ncols ? g->cols[col].out.oid : 0;
+}
+
 void merge_group_final_types(const merge_group_t *g, uint32_t *oids)
 {
 	/* out.oid is what the merge outputs: int8 for counts, the shard's sum

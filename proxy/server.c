@@ -394,7 +394,13 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 		if (*err != 0)
 			return true;
 		s->tx_status = status;
-		c->tx_status = status;
+		if (c->held_begin != NULL && status == 'I')
+			/* The client's BEGIN is still held (this backend only
+			 * prepared or described): for the client the transaction
+			 * goes on. The byte is in our own read buffer. */
+			*(uint8_t *)f->body = (uint8_t)c->tx_status;
+		else
+			c->tx_status = status;
 		server_ops_drop_segment(s); /* anything of this segment still due was skipped */
 		if (s->seg_done < s->seg_sent)
 			s->seg_done++;

@@ -201,7 +201,7 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 	/* Same settings as the last client: nothing to restore. */
 	if (want != s->synced_hash)
 		server_sync_session(s, c, &q);
-	if (c->held_begin != NULL) {
+	if (c->held_begin != NULL && !c->attach_without_begin) {
 		/* The client's BEGIN was answered when it arrived; it starts the
 		 * transaction here, after the settings, with its replies hidden. */
 		wbuf_put(&q, c->held_begin, strlen(c->held_begin));
@@ -209,6 +209,7 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 		free(c->held_begin);
 		c->held_begin = NULL;
 	}
+	c->attach_without_begin = false;
 	if (q.len > 0) {
 		wbuf_put_u8(&q, 0);
 		log_server(s, LOG_DEBUG, "session setup: %s", (const char *)q.data);
