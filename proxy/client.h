@@ -78,7 +78,7 @@ struct sg_client {
 	                                (its sql_kind_t), 0 otherwise (client_local.c) */
 	int8_t portal_local;         /* the unnamed portal is bound to such a statement */
 	bool attach_without_begin;   /* the next server_attach leaves a held BEGIN held (the batch
-	                                only prepares/describes) */
+	                                only prepares/describes, or a fan-out leg reads outside it) */
 	bool sync_to_server;         /* skipping after an injected error: the Sync goes to the server */
 	struct client_bcast *bcast;  /* owned: a statement running on several shards in turn */
 	sg_fanout_t *fanout;         /* owned: a statement running on several shards at once */

@@ -39,11 +39,6 @@ struct client_bcast {
 	int failed_shard;
 };
 
-static const char *bcast_shard_name(int i)
-{
-	return i >= 0 && (size_t)i < sg_px->cfg->nshards ? sg_px->cfg->shards[i].name : "?";
-}
-
 void client_bcast_free(sg_client_t *c)
 {
 	if (c->bcast == NULL)
@@ -60,31 +55,19 @@ void client_bcast_free(sg_client_t *c)
 	c->bcast = NULL;
 }
 
-static void bcast_names(uint64_t set, char *buf, size_t n)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < 64 && len < n; i++)
-		if (set & (UINT64_C(1) << i))
-			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
-			                        bcast_shard_name(i));
-}
-
 static void bcast_finish(sg_client_t *c)
 {
 	struct client_bcast *b = c->bcast;
-	char tag[96], detail[300], applied[256];
+	char tag[96], detail[512], applied[256];
 
 	if (b->failed) {
-		bcast_names(b->applied, applied, sizeof(applied));
-		snprintf(detail, sizeof(detail), "on shard %s%s%s%s", bcast_shard_name(b->failed_shard),
+		sg_proxy_shard_list(b->applied, applied, sizeof(applied));
+		snprintf(detail, sizeof(detail), "on shard %s%s%s%s", sg_proxy_shard_name(b->failed_shard),
 		         b->applied ? "; already applied on " : "", applied,
 		         b->pending ? "; not run on the remaining shards" : "");
 		(void)wire_write_error(&c->out.pending, "ERROR", b->sqlstate, b->msg, detail);
 		log_client(c, LOG_INFO, "broadcast failed shard=%s sqlstate=%s",
-		           bcast_shard_name(b->failed_shard), b->sqlstate);
+		           sg_proxy_shard_name(b->failed_shard), b->sqlstate);
 	} else {
 		if (strcmp(b->verb, "INSERT") == 0)
 			snprintf(tag, sizeof(tag), "INSERT 0 %llu", (unsigned long long)b->rows);

@@ -31,11 +31,6 @@ static bool route_trivial(const char *sql)
 	return strcasestr(p, "shardgate") == NULL;
 }
 
-static const char *shard_name(int idx)
-{
-	return idx >= 0 && (size_t)idx < sg_px->cfg->nshards ? sg_px->cfg->shards[idx].name : "?";
-}
-
 static int client_bound_shard(const sg_client_t *c)
 {
 	return c->server != NULL ? c->server->pool->shard_index : -1;
@@ -78,12 +73,12 @@ static void route_mismatch_msg(const sg_client_t *c, const router_decision_t *d,
 		snprintf(msg, n,
 		         "cross-shard statement: it needs several shards (%s) but the transaction is on "
 		         "shard %s",
-		         d->reason, shard_name(bound));
+		         d->reason, sg_proxy_shard_name(bound));
 	else
 		snprintf(msg, n,
 		         "cross-shard transaction: the transaction is on shard %s, this statement needs "
 		         "shard %s (%s)",
-		         shard_name(bound), shard_name(d->shard), d->reason);
+		         sg_proxy_shard_name(bound), sg_proxy_shard_name(d->shard), d->reason);
 }
 
 int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple, int *target, char *msg,
@@ -308,7 +303,8 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 		               : SG_ENOMEM;
 	}
 	if (*target >= 0)
-		log_client(c, LOG_DEBUG, "route shard=%s reason=\"%s\"", shard_name(*target), d.reason);
+		log_client(c, LOG_DEBUG, "route shard=%s reason=\"%s\"", sg_proxy_shard_name(*target),
+		           d.reason);
 	/* The plan knows whether this text pins the session: no second scan. */
 	c->routed_pin = d.pin;
 	c->routed_pin_set = true;
@@ -351,8 +347,7 @@ static int bind_params_fill(route_bind_params_t *bp, const wire_bind_msg_t *m, u
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < n && i < ntypes && types != NULL; i++)
-		bp->types[i] = (uint32_t)types[4 * i] << 24 | (uint32_t)types[4 * i + 1] << 16 |
-		               (uint32_t)types[4 * i + 2] << 8 | types[4 * i + 3];
+		bp->types[i] = wire_be32(types + 4 * i);
 	bp->p.n = n;
 	bp->p.values = bp->vals;
 	bp->p.lens = bp->lens;

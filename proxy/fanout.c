@@ -21,11 +21,6 @@ static void fanout_progress(sg_fanout_t *fo);
  * at once must not process the client's input again from there. */
 static bool fanout_launching;
 
-const char *fanout_shard_name(int shard)
-{
-	return shard >= 0 && (size_t)shard < sg_px->cfg->nshards ? sg_px->cfg->shards[shard].name : "?";
-}
-
 static struct fanout_leg *fanout_leg_of(sg_fanout_t *fo, const sg_server_t *s)
 {
 	for (int i = 0; i < fo->nlegs; i++)
@@ -43,7 +38,7 @@ static void fanout_timer_close_cb(uv_handle_t *h)
 void fanout_destroy(sg_fanout_t *fo)
 {
 	fanout_merge_free(fo);
-	sql_merge_plan_free(fo->plan);
+	fanout_plan_release(fo);
 	free(fo->ptypes);
 	free(fo->rfmt);
 	free(fo->client_fmt);
@@ -92,9 +87,9 @@ void fanout_fail(sg_fanout_t *fo, int shard, const char *sqlstate, const char *m
 	snprintf(fo->sqlstate, sizeof(fo->sqlstate), "%s", sqlstate);
 	snprintf(fo->msg, sizeof(fo->msg), "%s", msg);
 	if (shard >= 0)
-		snprintf(fo->detail, sizeof(fo->detail), "on shard %s", fanout_shard_name(shard));
+		snprintf(fo->detail, sizeof(fo->detail), "on shard %s", sg_proxy_shard_name(shard));
 	log_client(fo->c, LOG_INFO, "fan-out failed shard=%s sqlstate=%s message=\"%s\"",
-	           shard >= 0 ? fanout_shard_name(shard) : "-", sqlstate, msg);
+	           shard >= 0 ? sg_proxy_shard_name(shard) : "-", sqlstate, msg);
 	fanout_cancel_legs(fo);
 }
 
@@ -108,7 +103,7 @@ static void fanout_leg_failed(sg_fanout_t *fo, struct fanout_leg *leg, const cha
 	if (fo->partial && fo->kind == SQLK_SELECT && !fo->stopped && !leg->is_final) {
 		fo->unanswered |= UINT64_C(1) << leg->shard;
 		log_client(fo->c, LOG_WARN, "fan-out: shard %s left out (partial results): %s %s",
-		           fanout_shard_name(leg->shard), sqlstate, msg);
+		           sg_proxy_shard_name(leg->shard), sqlstate, msg);
 		return;
 	}
 	fanout_fail(fo, leg->shard, sqlstate, msg);
@@ -164,16 +159,11 @@ static int fanout_leg_send(sg_fanout_t *fo, struct fanout_leg *leg)
 /* Attaches s to the leg and sends its statement. */
 static void fanout_leg_start(sg_fanout_t *fo, struct fanout_leg *leg, sg_server_t *s)
 {
-	char *held = fo->c->held_begin;
-	int err;
-
 	/* A held BEGIN (a read inside a transaction that has no shard yet)
 	 * stays held: the legs read outside it (see client_route.c). */
-	fo->c->held_begin = NULL;
+	fo->c->attach_without_begin = true;
 	leg->server = s;
-	err = server_attach(s, fo->c);
-	fo->c->held_begin = held;
-	if (err != 0 || fanout_leg_send(fo, leg) != 0) {
+	if (server_attach(s, fo->c) != 0 || fanout_leg_send(fo, leg) != 0) {
 		server_detach(s);
 		leg->server = NULL;
 		server_close(s, "could not send the fan-out statement");
@@ -257,7 +247,7 @@ void fanout_server_lost(sg_client_t *c, sg_server_t *s, const char *why)
 	if (leg->state == LEG_RUNNING) {
 		leg->state = LEG_GONE;
 		snprintf(msg, sizeof(msg), "server connection to shard \"%s\" was lost: %s",
-		         fanout_shard_name(leg->shard), why);
+		         sg_proxy_shard_name(leg->shard), why);
 		sg_px->stats.server_lost++;
 		fanout_leg_failed(fo, leg, "08006", msg);
 		fanout_merge_leg_ended(fo, leg);
@@ -583,10 +573,6 @@ int fanout_launch(sg_fanout_t *fo)
 	sg_client_t *c = fo->c;
 	int err;
 
-	if (fo->plan->limit >= 0)
-		fo->limit = fo->plan->limit;
-	if (fo->plan->offset > 0)
-		fo->offset = fo->plan->offset;
 	err = fanout_result_formats(fo);
 	if (err != 0)
 		return err;
@@ -603,20 +589,6 @@ int fanout_launch(sg_fanout_t *fo)
 	fanout_checkout_next(fo);
 	fanout_progress(fo); /* may end (and free) it already */
 	fanout_launching = false;
-	return 0;
-}
-
-/* The plan for `sql`; an UPDATE/DELETE simply concatenates. SG_ENOTSUP
- * with `err` for what cannot be merged. */
-int fanout_plan(sg_fanout_t *fo, const char *sql, char *err, size_t errlen)
-{
-	if (fo->kind == SQLK_SELECT)
-		return sql_merge_plan_build(sql, &fo->plan, err, errlen);
-	fo->plan = calloc(1, sizeof(*fo->plan));
-	if (fo->plan == NULL || (fo->plan->shard_sql = strdup(sql)) == NULL)
-		return SG_ENOMEM;
-	fo->plan->mode = SQL_MERGE_CONCAT;
-	fo->plan->limit = -1;
 	return 0;
 }
 

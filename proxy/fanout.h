@@ -57,5 +57,7 @@ void fanout_output_drained(sg_client_t *c);
 void fanout_cancel(sg_client_t *c);
 /* The client is closing: legs are cancelled and their servers closed. */
 void fanout_abort(sg_client_t *c);
+/* Frees the cached merge plans (at exit; none may be in use). */
+void fanout_plans_free(void);
 
 #endif

@@ -141,11 +141,6 @@ static int fanout_take_bind(sg_fanout_t *fo, const wire_bind_msg_t *m, uint16_t 
 	return wbuf_status(&fo->bind_params);
 }
 
-static uint32_t fanout_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A Bind value as the text of an SQL constant (HAVING compares with it). */
 static int fanout_param_text(const uint8_t *v, int32_t len, int16_t fmt, uint32_t oid, char **out)
 {
@@ -270,7 +265,7 @@ static int fanout_having_params(sg_fanout_t *fo, const wire_bind_msg_t *m, sql_h
 		snprintf(err, errlen, "there is no parameter $%d", h->param);
 		return SG_ERANGE;
 	}
-	oid = h->param <= fo->nptypes ? fanout_be32(fo->ptypes + 4 * (h->param - 1)) : 0;
+	oid = h->param <= fo->nptypes ? wire_be32(fo->ptypes + 4 * (h->param - 1)) : 0;
 	if (oid == 0 && !fanout_sql_names_param(fo->plan->shard_sql, h->param)) {
 		/* The shards never use it, but must accept it: as text, or,
 		 * sent in binary, as bytea (any bytes are a bytea). */
@@ -334,9 +329,11 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
 	rc = fanout_plan(fo, query, err, sizeof(err));
 	if (rc == 0)
 		rc = fanout_take_bind(fo, &m, ntypes, types);
-	if (rc == 0 && (fanout_param_int(&m, fo->plan->limit_param, &fo->plan->limit) != 0 ||
-	                fanout_param_int(&m, fo->plan->offset_param, &fo->plan->offset) != 0))
+	if (rc == 0 && (fanout_param_int(&m, fo->plan->limit_param, &fo->limit) != 0 ||
+	                fanout_param_int(&m, fo->plan->offset_param, &fo->offset) != 0))
 		rc = SG_EPROTO;
+	if (fo->offset < 0)
+		fo->offset = 0; /* OFFSET NULL is no offset, as in PostgreSQL */
 	if (rc == 0)
 		rc = fanout_having_params(fo, &m, fo->plan->having, err, sizeof(err));
 	if (rc == SG_ENOTSUP || rc == SG_ERANGE) {

@@ -45,8 +45,11 @@ struct fanout_leg {
 };
 
 struct sg_fanout {
-	sg_client_t *c; /* owner */
-	sql_merge_plan_t *plan;
+	sg_client_t *c;               /* owner */
+	sql_merge_plan_t *plan;       /* &plan_copy (a cached plan's, or an UPDATE/DELETE's), or plan_owned */
+	sql_merge_plan_t plan_copy;   /* shallow copy of the cached plan; its HAVING tree is ours */
+	sql_merge_plan_t *plan_owned; /* built for this fan-out alone (the cache was full) */
+	void *cached;                 /* the cache entry holding a reference (fanout_plan.c) */
 	sql_kind_t kind;
 	bool extended;   /* the client used Bind/Execute (no ReadyForQuery unless sync_after) */
 	bool describe;   /* extended: the client asked to describe the portal */
@@ -86,7 +89,7 @@ struct sg_fanout {
 
 	/* GROUPED */
 	merge_group_t *group;
-	bool group_finished, group_emitted;
+	bool group_finished;
 	bool final_begun, final_described, final_desc_sent; /* FINAL columns (fanout_final.c) */
 	uint64_t final_row;                                 /* next group to take its final values */
 
@@ -102,7 +105,6 @@ struct sg_fanout {
 	char msg[512];
 	char detail[256];
 	uint64_t unanswered; /* shards left out (partial results) */
-	bool answered;
 
 	uv_timer_t timer;
 	bool timer_on, timed_out;
@@ -120,13 +122,15 @@ struct sg_fanout {
 
 /* fanout.c */
 sg_fanout_t *fanout_new(sg_client_t *c, sql_kind_t kind, uint64_t shards);
-/* The plan for `sql` (an UPDATE/DELETE concatenates). SG_ENOTSUP with err. */
+/* fanout_plan.c: the plan for `sql` (an UPDATE/DELETE concatenates),
+ * from the cache of plans by text; sets fo->plan, fo->limit, fo->offset.
+ * SG_ENOTSUP with err. */
 int fanout_plan(sg_fanout_t *fo, const char *sql, char *err, size_t errlen);
+void fanout_plan_release(sg_fanout_t *fo);
 /* Starts the legs; the client owns the fan-out from here on. */
 int fanout_launch(sg_fanout_t *fo);
 void fanout_destroy(sg_fanout_t *fo);
 bool fanout_hold_paused(sg_client_t *c);
-const char *fanout_shard_name(int shard);
 /* Records the statement's failure (the first one wins); shard -1 for one
  * not tied to a shard. Cancels every leg still running. */
 void fanout_fail(sg_fanout_t *fo, int shard, const char *sqlstate, const char *msg);

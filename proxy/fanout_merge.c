@@ -15,11 +15,6 @@
 
 #define FANOUT_GROUP_EMIT_BUDGET (128u << 10)
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 void fanout_merge_init(sg_fanout_t *fo)
 {
 	if (fo->plan->mode != SQL_MERGE_SORTED)
@@ -184,7 +179,7 @@ int fanout_merge_desc(sg_fanout_t *fo, struct fanout_leg *leg, const wire_frame_
 	if (fo->desc.len != f->total_len || memcmp(fo->desc.data, f->body - 5, f->total_len) != 0) {
 		snprintf(msg, sizeof(msg),
 		         "shards returned different row descriptions for the same query (%s and %s)",
-		         fanout_shard_name(fo->desc_shard), fanout_shard_name(leg->shard));
+		         sg_proxy_shard_name(fo->desc_shard), sg_proxy_shard_name(leg->shard));
 		fanout_fail(fo, -1, "XX000", msg);
 	}
 	return 0;
@@ -230,7 +225,7 @@ static int fanout_head_load(sg_fanout_t *fo, struct fanout_leg *leg)
 	}
 	f.type = base[0];
 	f.body = base + 5;
-	f.body_len = be32(base + 1) - 4;
+	f.body_len = wire_be32(base + 1) - 4;
 	f.total_len = f.body_len + 5;
 	rc = merge_data_row_parse(&f, fo->nfields, fo->vals_a, fo->lens_a);
 	if (rc != 0)
@@ -339,7 +334,7 @@ void fanout_merge_leg_ended(sg_fanout_t *fo, struct fanout_leg *leg)
 static int fanout_sorted_emit(sg_fanout_t *fo, struct fanout_leg *leg)
 {
 	const uint8_t *base = fanout_head_base(leg);
-	uint32_t total = 1 + be32(base + 1);
+	uint32_t total = 1 + wire_be32(base + 1);
 	wbuf_t *out = &fo->c->out.pending;
 	int rc = 0;
 
@@ -399,7 +394,7 @@ static uint64_t fanout_count_rows(const wbuf_t *out, size_t from)
 	while (from + 5 <= out->len) {
 		if (out->data[from] == 'D')
 			n++;
-		from += 1 + be32(out->data + from + 1);
+		from += 1 + wire_be32(out->data + from + 1);
 	}
 	return n;
 }
@@ -494,17 +489,6 @@ bool fanout_merge_pump(sg_fanout_t *fo)
 
 /* ---- the answer ---- */
 
-static void fanout_shard_list(uint64_t set, char *buf, size_t n)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < FANOUT_MAX_LEGS && len < n; i++)
-		if (set & (UINT64_C(1) << i))
-			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
-			                        fanout_shard_name(i));
-}
-
 /* A failed write says where it was applied anyway (autocommit on each
  * shard: those changes stay). */
 static void fanout_applied_detail(sg_fanout_t *fo)
@@ -520,7 +504,7 @@ static void fanout_applied_detail(sg_fanout_t *fo)
 			applied |= UINT64_C(1) << fo->legs[i].shard;
 	if (applied == 0)
 		return;
-	fanout_shard_list(applied, names, sizeof(names));
+	sg_proxy_shard_list(applied, names, sizeof(names));
 	snprintf(fo->detail + len, sizeof(fo->detail) - len, "%salready applied on %s", len ? "; " : "",
 	         names);
 }
@@ -532,7 +516,7 @@ int fanout_merge_answer(sg_fanout_t *fo)
 	char tag[96], names[256], msg[400];
 
 	if (!fo->failed && fo->unanswered != 0 && !fo->have_desc && fo->kind == SQLK_SELECT) {
-		fanout_shard_list(fo->unanswered, names, sizeof(names));
+		sg_proxy_shard_list(fo->unanswered, names, sizeof(names));
 		snprintf(msg, sizeof(msg), "no shard answered (%s)", names);
 		fanout_fail(fo, -1, "08006", msg);
 	}
@@ -548,7 +532,7 @@ int fanout_merge_answer(sg_fanout_t *fo)
 	} else {
 		if (fo->unanswered != 0) {
 			sg_px->stats.fanout_partial++;
-			fanout_shard_list(fo->unanswered, names, sizeof(names));
+			sg_proxy_shard_list(fo->unanswered, names, sizeof(names));
 			snprintf(msg, sizeof(msg), "partial results: shards %s did not answer", names);
 			(void)wire_write_notice(out, "WARNING", "01000", msg, NULL);
 		}
@@ -563,6 +547,5 @@ int fanout_merge_answer(sg_fanout_t *fo)
 	}
 	if (!fo->extended || fo->sync_after)
 		(void)wire_write_ready(out, c->tx_status);
-	fo->answered = true;
 	return wbuf_status(out);
 }

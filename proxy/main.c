@@ -12,7 +12,9 @@
 
 #include "client.h"
 #include "config.h"
+#include "fanout.h"
 #include "log.h"
+#include "merge.h"
 #include "pool.h"
 #include "proxy.h"
 #include "router.h"
@@ -194,6 +196,8 @@ static void proxy_free(sg_proxy_t *px)
 	config_unref(px->cfg);
 	auth_cache_free();
 	wbuf_cache_drain();
+	fanout_plans_free();
+	merge_collations_free();
 	uv_loop_close(px->loop);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
 #include "merge_int.h"
 
 #define USECS_PER_SEC 1000000LL
@@ -41,19 +42,6 @@ static bool is_word(const uint8_t *s, size_t len, const char *w)
 	return len == strlen(w) && strncasecmp((const char *)s, w, len) == 0;
 }
 
-/* Howard Hinnant's days_from_civil (proleptic Gregorian, astronomical years). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static bool leap(int64_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -86,7 +74,7 @@ static int64_t civil_days(int64_t y, int64_t m, int64_t d, bool bc, bool *ok)
 	int64_t ay = bc ? 1 - y : y;
 
 	*ok = d <= 28 || m != 2 || leap(ay);
-	return days_from_civil(ay, m, d) - days_from_civil(2000, 1, 1);
+	return sg_days_from_civil(ay, m, d) - sg_days_from_civil(2000, 1, 1);
 }
 
 /* infinity / -infinity → INT64_MAX / INT64_MIN. */

@@ -29,6 +29,22 @@ sg_pool_t *sg_proxy_pool(sg_proxy_t *px, int shard_index)
 	return px->pools[shard_index];
 }
 
+const char *sg_proxy_shard_name(int idx)
+{
+	return idx >= 0 && (size_t)idx < sg_px->cfg->nshards ? sg_px->cfg->shards[idx].name : "?";
+}
+
+void sg_proxy_shard_list(uint64_t set, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 64 && len < n; i++)
+		if (set & (UINT64_C(1) << i))
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
+			                        sg_proxy_shard_name(i));
+}
+
 static sg_pool_t *pools_take_match(sg_proxy_t *px, const cfg_shard_t *shard)
 {
 	size_t i;

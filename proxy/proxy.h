@@ -68,6 +68,10 @@ extern sg_proxy_t *sg_px; /* the one instance; set by main */
 uint64_t sg_now_ms(void);
 /* Finds the pool that serves a shard index of the current config. */
 sg_pool_t *sg_proxy_pool(sg_proxy_t *px, int shard_index);
+/* The current config's name of shard `idx` ("?" when out of range). */
+const char *sg_proxy_shard_name(int idx);
+/* "a, b, c": the names of the shards whose bits are set, into buf. */
+void sg_proxy_shard_list(uint64_t set, char *buf, size_t n);
 /* Loads `path`, validates it and swaps it in; on failure the old config
  * stays and errbuf says why. */
 int sg_proxy_reload(sg_proxy_t *px, char *errbuf, size_t errlen);

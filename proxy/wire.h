@@ -25,6 +25,12 @@
 #include "errors.h"
 #include "wbuf.h"
 
+/* A big-endian 32-bit field at p (the caller has checked the 4 bytes are there). */
+static inline uint32_t wire_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
 #define WIRE_PROTO_V3           196608 /* 3.0 */
 #define WIRE_CANCEL_REQUEST     80877102
 #define WIRE_SSL_REQUEST        80877103

@@ -11,11 +11,6 @@
  * int32 is rejected as too big before it can become a huge unsigned size. */
 #define WIRE_LEN_MAX ((uint32_t)INT32_MAX)
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* A body parse succeeds only if no read overran and nothing is left over. */
 static int rd_finish(const wire_rd_t *rd)
 {
@@ -34,7 +29,7 @@ int wire_frame_read(const uint8_t *buf, size_t avail, uint32_t max_len, wire_fra
 	if (avail < 5)
 		return SG_EAGAIN;
 	f->type = buf[0];
-	len = be32(buf + 1);
+	len = wire_be32(buf + 1);
 	if (len < 4)
 		return SG_EPROTO;
 	if (len > WIRE_LEN_MAX || len > max_len)
@@ -54,7 +49,7 @@ int wire_startup_frame_read(const uint8_t *buf, size_t avail, wire_frame_t *f)
 	memset(f, 0, sizeof(*f));
 	if (avail < 4)
 		return SG_EAGAIN;
-	len = be32(buf);
+	len = wire_be32(buf);
 	if (len < 8)
 		return SG_EPROTO;
 	if (len > WIRE_STARTUP_MAX)
@@ -114,7 +109,7 @@ int32_t wire_rd_i32(wire_rd_t *rd)
 {
 	const uint8_t *p = wire_rd_bytes(rd, 4);
 
-	return p ? (int32_t)be32(p) : 0;
+	return p ? (int32_t)wire_be32(p) : 0;
 }
 
 const char *wire_rd_cstr(wire_rd_t *rd)

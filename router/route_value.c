@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
 #include "errors.h"
 #include "pghash.h"
 
@@ -104,19 +105,6 @@ static int rv_int8_parse(const char *s, size_t len, int64_t *out)
 }
 
 /* ---- timestamps ---- */
-
-/* Days from 1970-01-01 to a proleptic Gregorian date. */
-static int64_t rv_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static void rv_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
@@ -278,7 +266,7 @@ static int rv_ts_parse_zone(const char *s, size_t len, bool ignore_zone, int64_t
 		return SG_EPROTO;
 	if (ignore_zone)
 		east = 0; /* timestamp without time zone: PostgreSQL drops the offset */
-	*us = rv_days_from_civil(year, mon, day) * US_PER_DAY + tod - east * US_PER_SEC;
+	*us = sg_days_from_civil(year, mon, day) * US_PER_DAY + tod - east * US_PER_SEC;
 	return 0;
 }
 

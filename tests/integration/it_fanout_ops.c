@@ -247,6 +247,35 @@ static void test_prepared_many(void **state)
 	it_finish(c);
 }
 
+/* LIMIT/OFFSET from parameters, NULL among them (OFFSET NULL is none,
+ * LIMIT NULL is all), the same prepared text twice (its plan is cached,
+ * the values are this execution's). */
+static void test_limit_params(void **state)
+{
+	it_skip_if_direct();
+	PGconn *c = app_connect();
+	const char *sql = "SELECT v FROM live ORDER BY v LIMIT $1 OFFSET $2";
+	const char *p1[2] = {"3", NULL}, *p2[2] = {NULL, "7"}, *p3[2] = {"2", "1"};
+	PGresult *r;
+
+	r = PQexecParams(c, sql, 2, NULL, p1, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(r), 3);
+	assert_string_equal(PQgetvalue(r, 0, 0), "1");
+	assert_string_equal(PQgetvalue(r, 2, 0), "3");
+	PQclear(r);
+	r = PQexecParams(c, sql, 2, NULL, p2, NULL, NULL, 0);
+	assert_int_equal(PQntuples(r), 2);
+	assert_string_equal(PQgetvalue(r, 0, 0), "9");
+	PQclear(r);
+	r = PQexecParams(c, sql, 2, NULL, p3, NULL, NULL, 0);
+	assert_int_equal(PQntuples(r), 2);
+	assert_string_equal(PQgetvalue(r, 0, 0), "2");
+	assert_string_equal(PQgetvalue(r, 1, 0), "3");
+	PQclear(r);
+	it_finish(c);
+}
+
 /* Legs give their connections back: many more fan-outs than the pool
  * (4 per shard) has connections, one after another and from 6 clients. */
 static void test_connections_released(void **state)
@@ -365,6 +394,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_client_cancel, it_teardown),
 	        cmocka_unit_test_teardown(test_multi_shard_write_refused, it_teardown),
 	        cmocka_unit_test_teardown(test_prepared_many, it_teardown),
+	        cmocka_unit_test_teardown(test_limit_params, it_teardown),
 	        cmocka_unit_test_teardown(test_connections_released, it_teardown),
 	        cmocka_unit_test_teardown(test_in_transaction, it_teardown),
 	        cmocka_unit_test_teardown(test_pause_holds_fanout, it_teardown),
