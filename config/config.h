@@ -87,6 +87,10 @@ typedef struct config {
 		pool_mode_t mode;
 		int size;
 		int64_t checkout_timeout_ms, idle_timeout_ms, connect_timeout_ms;
+		/* transaction mode: run repeated unnamed statements as statements
+		 * kept prepared on the backend (proxy/client_relay.c) */
+		bool cache_unnamed_statements;
+		int max_server_statements; /* per backend connection; LRU closed beyond */
 	} pool;
 	cfg_shard_t *shards;
 	size_t nshards;

@@ -636,6 +636,8 @@ void client_forget_unnamed(sg_client_t *c)
 {
 	free(c->unnamed_query);
 	free(c->unnamed_types);
+	sg_pstmt_unref(c->unnamed_st);
+	c->unnamed_st = NULL;
 	c->unnamed_query = NULL;
 	c->unnamed_types = NULL;
 	c->unnamed_ntypes = 0;

@@ -74,6 +74,8 @@ struct sg_client {
 	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
 	uint16_t unnamed_ntypes;
 	uint32_t unnamed_gen;        /* bumped by each unnamed Parse */
+	sg_pstmt_t *unnamed_st;      /* one reference, or NULL: the unnamed statement runs on backends
+	                                as this interned one (pool.cache_unnamed_statements) */
 	int8_t unnamed_local;        /* the unnamed statement is BEGIN/COMMIT/ROLLBACK answered here
 	                                (its sql_kind_t), 0 otherwise (client_local.c) */
 	int8_t portal_local;         /* the unnamed portal is bound to such a statement */

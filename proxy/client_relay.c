@@ -24,18 +24,86 @@ static void relay_raw(sg_server_t *s, const wire_frame_t *f)
 	wbuf_put(&s->out.pending, f->body - 5, f->total_len);
 }
 
-/* Makes sure `st` is parsed on s before a message that uses it. */
-static int relay_ensure_parsed(sg_server_t *s, const sg_pstmt_t *st)
+/* A backend holding pool.max_server_statements statements closes its
+ * least recently used one before parsing another; statements this batch
+ * already used are kept (the cap is then exceeded until the next batch).
+ * The CloseComplete is ours: swallowed. */
+static int relay_make_room(sg_server_t *s)
 {
+	char name[20];
+	uint64_t victim;
 	int err;
 
-	if (server_has_stmt(s, st->hash))
+	if (s->prepared.n + server_parses_due(s) < (size_t)sg_px->cfg->pool.max_server_statements)
 		return 0;
-	err = wire_write_parse(&s->out.pending, st->gname, st->query, st->nparams, st->types);
+	victim = sg_pset_lru(&s->prepared, s->batch_tick);
+	if (victim == 0)
+		return 0;
+	sg_pset_del(&s->prepared, victim);
+	sg_pstmt_key_name(victim, name);
+	err = wire_write_close(&s->out.pending, 'S', name);
 	if (err == 0)
-		err = server_op_push(s, '1', st->hash, true);
-	sg_px->stats.reprepares++;
+		err = server_op_push(s, '3', victim, true);
+	sg_px->stats.statements_evicted++;
 	return err;
+}
+
+/* A statement as backends know it: a client's named statement by its
+ * content hash, an unnamed one shardgate keeps by its epoch's kept key
+ * (prepared.h). */
+typedef struct relay_stmt {
+	const sg_pstmt_t *st;
+	uint64_t key;
+	const char *name; /* backend name; in st */
+} relay_stmt_t;
+
+static relay_stmt_t relay_stmt_of(sg_pstmt_t *st, bool kept)
+{
+	relay_stmt_t r = {.st = st, .key = st->hash, .name = st->gname};
+
+	if (kept) {
+		r.key = sg_pstmt_kept_key(st);
+		r.name = st->kname;
+	}
+	return r;
+}
+
+/* Parses r on s; `hidden` when the client did not ask for it (its
+ * ParseComplete is swallowed). */
+static int relay_parse_stmt(sg_server_t *s, const relay_stmt_t *r, bool hidden)
+{
+	int err = relay_make_room(s);
+
+	if (err == 0)
+		err = wire_write_parse(&s->out.pending, r->name, r->st->query, r->st->nparams, r->st->types);
+	if (err == 0)
+		err = server_op_push(s, '1', r->key, hidden);
+	return err;
+}
+
+/* Makes sure r is parsed on s before a message that uses it. */
+static int relay_ensure_parsed(sg_server_t *s, const relay_stmt_t *r)
+{
+	if (sg_pset_use(&s->prepared, r->key) || server_has_stmt(s, r->key))
+		return 0;
+	sg_px->stats.reprepares++;
+	return relay_parse_stmt(s, r, true);
+}
+
+/* Parses r on s for a client's Parse (its ParseComplete is the client's).
+ * If s has it already, it is closed and parsed again so that the answer
+ * comes in order (the CloseComplete is ours). */
+static int relay_parse_visible(sg_server_t *s, const relay_stmt_t *r)
+{
+	int err = 0;
+
+	if (server_has_stmt(s, r->key)) {
+		err = wire_write_close(&s->out.pending, 'S', r->name);
+		if (err == 0)
+			err = server_op_push(s, '3', r->key, true);
+		sg_pset_del(&s->prepared, r->key);
+	}
+	return err == 0 ? relay_parse_stmt(s, r, false) : err;
 }
 
 int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
@@ -66,10 +134,40 @@ static bool relay_unnamed_is(const sg_client_t *c, const wire_parse_msg_t *m)
 	       (m->nparams == 0 || memcmp(c->unnamed_types, m->param_types, (size_t)m->nparams * 4) == 0);
 }
 
+/* Nothing is due from s before the message being relayed: an answer
+ * written to the client now arrives in order. */
+static bool relay_server_quiet(const sg_server_t *s)
+{
+	return s->ops_len == 0 && s->seg_done == s->seg_sent && s->unsynced == 1 && s->tx_status != 'E';
+}
+
+/* An unnamed Parse of a plannable statement (pool.cache_unnamed_statements):
+ * drivers such as lib/pq, JDBC and pgbench -M extended send the same
+ * unnamed statement for every execution, and PostgreSQL parses, analyses
+ * and plans it every time. It runs as an interned statement kept prepared
+ * on the backend instead; where that is already parsed and nothing is in
+ * flight the Parse is answered here and never sent. Results are the same;
+ * the statement is planned the way PostgreSQL plans prepared statements
+ * (custom plans first, then perhaps a generic one). */
+static int relay_parse_unnamed_kept(sg_client_t *c, sg_server_t *s, const wire_parse_msg_t *m)
+{
+	relay_stmt_t r;
+
+	if (c->unnamed_st == NULL && (c->unnamed_st = sg_pstmt_intern(m)) == NULL)
+		return SG_ENOMEM;
+	r = relay_stmt_of(c->unnamed_st, true);
+	if (relay_server_quiet(s) && sg_pset_use(&s->prepared, r.key)) {
+		sg_px->stats.parses_skipped++;
+		return wire_write_parse_complete(&c->out.pending);
+	}
+	return relay_parse_visible(s, &r);
+}
+
 static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_parse_msg_t m;
 	sg_pstmt_t *st;
+	relay_stmt_t r;
 	const char *pin;
 	bool same;
 	int err;
@@ -89,9 +187,13 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		/* Its Binds may run on another backend, and are routed by it. */
 		if (!same && (err = client_remember_unnamed(c, &m)) != 0)
 			return err;
+		if (sg_px->cfg->pool.cache_unnamed_statements && sql_is_plannable(m.query))
+			return relay_parse_unnamed_kept(c, s, &m);
 		s->unnamed_client = c->id;
 		s->unnamed_gen = c->unnamed_gen;
 	}
+	if (!same && client_translates(c) && sql_changes_schema(m.query))
+		s->schema_change = true;
 	if (m.stmt[0] == '\0' || !client_translates(c)) {
 		relay_raw(s, f);
 		return server_op_push(s, '1', 0, false);
@@ -116,19 +218,8 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	err = sg_pmap_put(&c->pstmts, m.stmt, st);
 	if (err != 0)
 		return err;
-	if (server_has_stmt(s, st->hash)) {
-		/* Already there: close and parse again so the client still gets
-		 * its ParseComplete in order (the CloseComplete is ours). */
-		err = wire_write_close(&s->out.pending, 'S', st->gname);
-		if (err == 0)
-			err = server_op_push(s, '3', 0, true);
-		sg_pset_del(&s->prepared, st->hash);
-	}
-	if (err == 0)
-		err = wire_write_parse(&s->out.pending, st->gname, st->query, st->nparams, st->types);
-	if (err == 0)
-		err = server_op_push(s, '1', st->hash, false);
-	return err;
+	r = relay_stmt_of(st, false);
+	return relay_parse_visible(s, &r);
 }
 
 /* The client's unnamed statement lives on the backend that parsed it; a
@@ -153,6 +244,7 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_bind_msg_t m;
 	sg_pstmt_t *st;
+	relay_stmt_t r;
 	int err = 0;
 
 	if (!client_translates(c)) {
@@ -162,11 +254,13 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	err = wire_bind_parse(f, &m);
 	if (err != 0)
 		return err;
-	st = m.stmt[0] ? sg_pmap_get(&c->pstmts, m.stmt) : NULL;
-	if (m.stmt[0] == '\0')
+	st = m.stmt[0] ? sg_pmap_get(&c->pstmts, m.stmt) : c->unnamed_st;
+	if (st != NULL)
+		r = relay_stmt_of(st, m.stmt[0] == '\0');
+	if (m.stmt[0] == '\0' && st == NULL)
 		err = relay_ensure_unnamed(c, s);
 	if (err == 0 && st != NULL)
-		err = relay_ensure_parsed(s, st);
+		err = relay_ensure_parsed(s, &r);
 	/* Completions arrive in order: any injected Parse's before ours. */
 	if (err == 0)
 		err = server_op_push(s, '2', 0, false);
@@ -177,12 +271,13 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		relay_raw(s, f);
 		return 0;
 	}
-	return wire_write_bind_renamed(&s->out.pending, m.portal, st->gname, m.rest, m.rest_len);
+	return wire_write_bind_renamed(&s->out.pending, m.portal, r.name, m.rest, m.rest_len);
 }
 
 static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_target_msg_t m;
+	relay_stmt_t r;
 	sg_pstmt_t *st;
 	int err;
 
@@ -193,13 +288,17 @@ static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame
 		err = server_op_push(s, '3', 0, false);
 	if (err != 0)
 		return err;
+	st = NULL;
 	if (m.kind == 'S' && m.name[0] == '\0' && client_translates(c)) {
 		if (f->type == 'C')
 			client_forget_unnamed(c);
+		else if (c->unnamed_st != NULL)
+			st = c->unnamed_st;
 		else if ((err = relay_ensure_unnamed(c, s)) != 0)
 			return err;
 	}
-	st = (m.kind == 'S' && m.name[0] && client_translates(c)) ? sg_pmap_get(&c->pstmts, m.name) : NULL;
+	if (m.kind == 'S' && m.name[0] && client_translates(c))
+		st = sg_pmap_get(&c->pstmts, m.name);
 	if (st == NULL) {
 		relay_raw(s, f);
 		return 0;
@@ -212,9 +311,10 @@ static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame
 		relay_raw(s, f);
 		return 0;
 	}
-	err = relay_ensure_parsed(s, st);
+	r = relay_stmt_of(st, m.name[0] == '\0');
+	err = relay_ensure_parsed(s, &r);
 	if (err == 0)
-		err = wire_write_describe(&s->out.pending, 'S', st->gname);
+		err = wire_write_describe(&s->out.pending, 'S', r.name);
 	return err;
 }
 
@@ -257,13 +357,18 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	s->seg_sent++;
 	s->unnamed_client = 0; /* a simple Query drops the unnamed statement */
 	sg_px->stats.queries++;
-	if (client_translates(c))
-		return relay_track_set(c, s, sql);
-	return 0;
+	if (!client_translates(c))
+		return 0;
+	if (sql_changes_schema(sql))
+		s->schema_change = true;
+	return relay_track_set(c, s, sql);
 }
 
 static int relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
+	/* Statements used from here to the Sync are not evicted. */
+	if (s->unsynced == 0)
+		s->batch_tick = s->prepared.clock + 1;
 	switch (f->type) {
 	case 'Q':
 		return relay_query(c, s, f);

@@ -8,6 +8,7 @@
 #define PSTMT_BUCKETS 4096
 static sg_pstmt_t *pstmt_table[PSTMT_BUCKETS];
 static size_t pstmt_live;
+static uint32_t pstmt_epoch;
 
 static uint64_t pstmt_hash(const wire_parse_msg_t *m)
 {
@@ -71,7 +72,8 @@ sg_pstmt_t *sg_pstmt_intern(const wire_parse_msg_t *m)
 		memcpy(st->types, m->param_types, (size_t)m->nparams * 4);
 	st->nparams = m->nparams;
 	st->hash = h;
-	snprintf(st->gname, sizeof(st->gname), "sg_%016llx", (unsigned long long)h);
+	sg_pstmt_key_name(h, st->gname);
+	st->kkey_epoch = UINT32_MAX; /* computed by the first sg_pstmt_kept_key */
 	st->refs = 1;
 	st->next = pstmt_table[b];
 	pstmt_table[b] = st;
@@ -102,6 +104,43 @@ void sg_pstmt_unref(sg_pstmt_t *st)
 size_t sg_pstmt_count(void)
 {
 	return pstmt_live;
+}
+
+void sg_pstmt_key_name(uint64_t key, char name[20])
+{
+	snprintf(name, 20, "sg_%016llx", (unsigned long long)key);
+}
+
+uint64_t sg_pstmt_kept_key(sg_pstmt_t *st)
+{
+	uint64_t k;
+
+	if (st->kkey_epoch == pstmt_epoch)
+		return st->kkey;
+	/* Mixed with the epoch (plus one, so that epoch 0 differs from the
+	 * content hash a named use of the same text has) and finalised again. */
+	k = st->hash ^ (((uint64_t)pstmt_epoch + 1) * 0x9E3779B97F4A7C15ULL);
+	k ^= k >> 31;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 29;
+	if (k == 0)
+		k = 1; /* 0 means "no statement" in the server's op queue */
+	st->kkey = k;
+	st->kkey_epoch = pstmt_epoch;
+	sg_pstmt_key_name(k, st->kname);
+	return k;
+}
+
+void sg_pstmt_epoch_bump(void)
+{
+	pstmt_epoch++;
+	if (pstmt_epoch == UINT32_MAX)
+		pstmt_epoch = 0; /* UINT32_MAX marks "never computed" */
+}
+
+uint32_t sg_pstmt_epoch(void)
+{
+	return pstmt_epoch;
 }
 
 static sg_pmap_entry_t *pmap_find(const sg_pmap_t *m, const char *name)
@@ -175,48 +214,75 @@ void sg_pmap_free(sg_pmap_t *m)
 	memset(m, 0, sizeof(*m));
 }
 
-bool sg_pset_has(const sg_pset_t *s, uint64_t h)
+static sg_pset_entry_t *pset_find(const sg_pset_t *s, uint64_t h)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->h[i] == h)
-			return true;
-	return false;
+		if (s->e[i].key == h)
+			return &s->e[i];
+	return NULL;
+}
+
+bool sg_pset_has(const sg_pset_t *s, uint64_t h)
+{
+	return pset_find(s, h) != NULL;
+}
+
+bool sg_pset_use(sg_pset_t *s, uint64_t h)
+{
+	sg_pset_entry_t *e = pset_find(s, h);
+
+	if (e == NULL)
+		return false;
+	e->used = ++s->clock;
+	return true;
 }
 
 int sg_pset_add(sg_pset_t *s, uint64_t h)
 {
-	uint64_t *p;
+	sg_pset_entry_t *p;
 
-	if (sg_pset_has(s, h))
+	if (sg_pset_use(s, h))
 		return 0;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 8;
-		p = realloc(s->h, cap * sizeof(*p));
+		p = realloc(s->e, cap * sizeof(*p));
 		if (p == NULL)
 			return SG_ENOMEM;
-		s->h = p;
+		s->e = p;
 		s->cap = cap;
 	}
-	s->h[s->n++] = h;
+	s->e[s->n].key = h;
+	s->e[s->n].used = ++s->clock;
+	s->n++;
 	return 0;
 }
 
 void sg_pset_del(sg_pset_t *s, uint64_t h)
 {
+	sg_pset_entry_t *e = pset_find(s, h);
+
+	if (e != NULL)
+		*e = s->e[--s->n];
+}
+
+uint64_t sg_pset_lru(const sg_pset_t *s, uint64_t before)
+{
+	const sg_pset_entry_t *best = NULL;
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		if (s->h[i] == h) {
-			s->h[i] = s->h[--s->n];
-			return;
-		}
-	}
+	for (i = 0; i < s->n; i++)
+		if (s->e[i].used < before && (best == NULL || s->e[i].used < best->used))
+			best = &s->e[i];
+	return best ? best->key : 0;
 }
 
 void sg_pset_free(sg_pset_t *s)
 {
-	free(s->h);
+	uint64_t clock = s->clock; /* ticks never go back: callers keep them */
+
+	free(s->e);
 	memset(s, 0, sizeof(*s));
+	s->clock = clock;
 }

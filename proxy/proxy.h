@@ -25,6 +25,9 @@ typedef struct sg_stats {
 	uint64_t server_connect_failures;
 	uint64_t server_lost; /* backends that died while serving a client */
 	uint64_t reprepares;  /* Parse messages injected for prepared statements */
+	uint64_t parses_skipped;     /* unnamed Parses answered from a statement the backend kept */
+	uint64_t statements_evicted; /* backend statements closed by max_server_statements */
+	uint64_t schema_epochs;      /* schema changes that renamed every kept statement */
 	uint64_t protocol_errors;
 	uint64_t reloads, reload_failures;
 	uint64_t fanouts;         /* statements run on several shards at once */

@@ -229,11 +229,26 @@ bool server_has_stmt(const sg_server_t *s, uint64_t hash)
 	return false;
 }
 
+size_t server_parses_due(const sg_server_t *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->ops_len; i++)
+		n += s->ops[s->ops_head + i].type == '1' && s->ops[s->ops_head + i].hash != 0;
+	return n;
+}
+
 /* Drops due completions of the segment being processed: after an error
- * the backend skips everything until Sync, so they never arrive. */
+ * the backend skips everything until Sync, so they never arrive. A
+ * statement whose Close was skipped is still there. */
 static void server_ops_drop_segment(sg_server_t *s)
 {
+	const sg_pending_op_t *op;
+
 	while (s->ops_len > 0 && s->ops[s->ops_head].seg == s->seg_done) {
+		op = &s->ops[s->ops_head];
+		if (op->type == '3' && op->hash != 0 && sg_pset_add(&s->prepared, op->hash) != 0)
+			s->dirty = true;
 		s->ops_head++;
 		s->ops_len--;
 	}
@@ -366,13 +381,28 @@ static int server_login_msg(sg_server_t *s, const wire_frame_t *f)
 
 /* ---- relay ---- */
 
+/* New backend names for every kept statement (prepared.h). */
+static void server_schema_changed(sg_server_t *s, const char *why)
+{
+	sg_pstmt_epoch_bump();
+	sg_px->stats.schema_epochs++;
+	log_server(s, LOG_INFO, "prepared statements will be parsed again: %s", why);
+}
+
 static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal)
 {
+	static const char stale[] = "cached plan must not change result type";
 	wire_error_t e;
 
 	*fatal = false;
 	if (wire_error_parse(f, &e) != 0 || e.severity == NULL)
 		return;
+	/* The schema changed behind our back (not through shardgate): this
+	 * statement fails once, as it would for a client that prepared it
+	 * itself; later executions anywhere get fresh statements. */
+	if (e.sqlstate != NULL && strcmp(e.sqlstate, "0A000") == 0 && e.message != NULL &&
+	    strncmp(e.message, stale, sizeof(stale) - 1) == 0)
+		server_schema_changed(s, "a backend reported a changed result type");
 	if (strcmp(e.severity, "FATAL") == 0 || strcmp(e.severity, "PANIC") == 0) {
 		*fatal = true;
 		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s: %s", e.sqlstate ? e.sqlstate : "?????",
@@ -404,6 +434,12 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 		server_ops_drop_segment(s); /* anything of this segment still due was skipped */
 		if (s->seg_done < s->seg_sent)
 			s->seg_done++;
+		if (s->schema_change && status == 'I') {
+			/* Committed (or rolled back): statements parsed from now on
+			 * see the new definitions. */
+			s->schema_change = false;
+			server_schema_changed(s, "schema-changing statement");
+		}
 		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done)
 			*err = server_apply_set(s, c);
 		if (server_is_releasable(s))

@@ -31,7 +31,7 @@ typedef enum sg_server_state {
 /* A Parse, Bind or Close whose completion ('1', '2' or '3') is still due:
  * `swallow` when shardgate injected it and the client must not see it. */
 typedef struct sg_pending_op {
-	uint64_t hash; /* interned statement parsed, 0 for others */
+	uint64_t hash; /* statement key parsed or closed, 0 for others */
 	uint32_t seg;  /* Sync segment it was sent in */
 	uint8_t type;  /* '1' ParseComplete, '2' BindComplete or '3' CloseComplete */
 	uint8_t swallow;
@@ -63,6 +63,8 @@ struct sg_server {
 	size_t ops_head, ops_len, ops_cap;
 	uint32_t seg_sent, seg_done; /* Syncs/Queries sent, ReadyForQuery seen */
 	int unsynced;                /* extended messages since the last Sync */
+	uint64_t batch_tick;         /* prepared.clock when the current batch began */
+	bool schema_change;          /* a schema-changing statement ran: new statement names at 'Z' 'I' */
 
 	char fatal_msg[256];         /* a FATAL the backend sent before closing */
 	uint64_t cancel_after_setup; /* a cancel arrived during SETUP: requester id (UINT64_MAX: none) */
@@ -90,6 +92,8 @@ int server_flush(sg_server_t *s) SG_WUR;
 int server_op_push(sg_server_t *s, uint8_t type, uint64_t hash, bool swallow) SG_WUR;
 /* Is (or will be, once queued Parses complete) `hash` prepared here? */
 bool server_has_stmt(const sg_server_t *s, uint64_t hash);
+/* Parses of statements sent and not yet complete. */
+size_t server_parses_due(const sg_server_t *s);
 /* Resume reading after the client's output drained. */
 void server_read_resume(sg_server_t *s);
 /* Sends a CancelRequest for this backend on a new connection; the client

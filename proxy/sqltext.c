@@ -431,3 +431,26 @@ int sql_parse_deallocate(const char *sql, char *name, size_t ncap)
 		return 0;
 	return at_end(p);
 }
+
+/* ---- statement classes for backend statement caching ---- */
+
+bool sql_is_plannable(const char *sql)
+{
+	const char *p = skip_space_comments(sql);
+
+	/* A leading '(' is a parenthesised SELECT. */
+	if (*p == '(')
+		return true;
+	return match_kw(&p, "select") || match_kw(&p, "insert") || match_kw(&p, "update") ||
+	       match_kw(&p, "delete") || match_kw(&p, "merge") || match_kw(&p, "with") ||
+	       match_kw(&p, "values") || match_kw(&p, "table");
+}
+
+bool sql_changes_schema(const char *sql)
+{
+	const char *p = skip_space_comments(sql);
+
+	if (match_kw(&p, "alter") || match_kw(&p, "drop"))
+		return true;
+	return match_kw(&p, "create") && match_kw(&p, "or") && match_kw(&p, "replace");
+}

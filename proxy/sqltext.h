@@ -6,6 +6,7 @@
 #ifndef SG_SQLTEXT_H
 #define SG_SQLTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "errors.h"
@@ -37,6 +38,16 @@ sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *val
 /* "DEALLOCATE [PREPARE] name" (name plain or "quoted") as the whole
  * query: copies the name (quotes removed) and returns 1; else 0. */
 int sql_parse_deallocate(const char *sql, char *name, size_t ncap);
+
+/* Is it one statement PostgreSQL plans (its first keyword SELECT, INSERT,
+ * UPDATE, DELETE, MERGE, WITH, VALUES or TABLE)? Only those gain from a
+ * statement kept prepared on the backend. */
+bool sql_is_plannable(const char *sql);
+/* Does it change the definition of existing objects (ALTER, DROP, CREATE
+ * OR REPLACE)? A statement PostgreSQL keeps prepared refuses to run once
+ * its result columns change ("cached plan must not change result type"),
+ * so statements shardgate keeps prepared are parsed afresh after one. */
+bool sql_changes_schema(const char *sql);
 
 /* Is `name` a plain setting name ([A-Za-z_][A-Za-z0-9_.]*, < 64 chars)? */
 int sql_is_setting_name(const char *name);

@@ -511,7 +511,7 @@ static void test_pset(void **state)
 	assert_true(sg_pset_has(&s, 0x2222));
 
 	sg_pset_free(&s);
-	assert_null(s.h);
+	assert_null(s.e);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(s.cap, 0);
 	assert_false(sg_pset_has(&s, 0x2222));
@@ -537,6 +537,88 @@ static void test_pset_with_statements(void **state)
 	assert_int_equal(sg_pstmt_count(), 0);
 }
 
+/* The least recently used key goes first; keys used since `before`
+ * (this batch) are never offered. */
+static void test_pset_lru(void **state)
+{
+	sg_pset_t s = {0};
+	uint64_t batch;
+
+	(void)state;
+	assert_int_equal(sg_pset_lru(&s, UINT64_MAX), 0); /* empty */
+	assert_int_equal(sg_pset_add(&s, 0xa), 0);
+	assert_int_equal(sg_pset_add(&s, 0xb), 0);
+	assert_int_equal(sg_pset_add(&s, 0xc), 0);
+	assert_int_equal(sg_pset_lru(&s, UINT64_MAX), 0xa);
+	assert_true(sg_pset_use(&s, 0xa));
+	assert_false(sg_pset_use(&s, 0xd));
+	assert_int_equal(sg_pset_lru(&s, UINT64_MAX), 0xb);
+	/* A re-add counts as a use. */
+	assert_int_equal(sg_pset_add(&s, 0xb), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(sg_pset_lru(&s, UINT64_MAX), 0xc);
+
+	/* A batch starts: everything used from here on is protected. */
+	batch = s.clock + 1;
+	assert_true(sg_pset_use(&s, 0xc));
+	assert_int_equal(sg_pset_lru(&s, batch), 0xa);
+	assert_true(sg_pset_use(&s, 0xa));
+	assert_true(sg_pset_use(&s, 0xb));
+	assert_int_equal(sg_pset_lru(&s, batch), 0); /* all used by this batch */
+
+	/* Deleting keeps the others' order. */
+	sg_pset_del(&s, 0xc);
+	assert_int_equal(sg_pset_lru(&s, UINT64_MAX), 0xa);
+	/* Ticks survive a free: a batch started before it stays protected. */
+	batch = s.clock + 1;
+	sg_pset_free(&s);
+	assert_int_equal(sg_pset_add(&s, 0xe), 0);
+	assert_int_equal(sg_pset_lru(&s, batch), 0);
+	assert_int_equal(sg_pset_lru(&s, UINT64_MAX), 0xe);
+	sg_pset_free(&s);
+}
+
+/* A kept statement's key differs from its content hash (the name a
+ * named use of the same text gets); each schema epoch gives every kept
+ * statement a new key and name, the same for every holder, while the
+ * named identity never changes. */
+static void test_key_epochs(void **state)
+{
+	sg_pstmt_t *a = intern("SELECT 1", 0, NULL), *b = intern("SELECT 2", 0, NULL);
+	uint64_t ka, kb, ka2, kb2;
+	char name[20], first[20], named[20];
+
+	(void)state;
+	strcpy(named, a->gname);
+	ka = sg_pstmt_kept_key(a);
+	kb = sg_pstmt_kept_key(b);
+	assert_true(ka != 0 && kb != 0 && ka != kb);
+	assert_true(ka != a->hash && kb != b->hash);
+	sg_pstmt_key_name(ka, name);
+	assert_string_equal(name, a->kname);
+	assert_string_not_equal(a->kname, a->gname);
+	strcpy(first, a->kname);
+
+	sg_pstmt_epoch_bump();
+	ka2 = sg_pstmt_kept_key(a);
+	kb2 = sg_pstmt_kept_key(b);
+	assert_true(ka2 != ka && kb2 != kb && ka2 != kb2);
+	assert_string_not_equal(a->kname, first);
+	sg_pstmt_key_name(ka2, name);
+	assert_string_equal(name, a->kname);
+	assert_int_equal(sg_pstmt_kept_key(a), ka2); /* stable within an epoch */
+	assert_string_equal(a->gname, named);       /* named identity unchanged */
+
+	/* A statement interned after the bump gets this epoch's key at once. */
+	sg_pstmt_unref(a);
+	a = intern("SELECT 1", 0, NULL);
+	assert_int_equal(sg_pstmt_kept_key(a), ka2);
+	assert_string_equal(a->gname, named);
+	sg_pstmt_unref(a);
+	sg_pstmt_unref(b);
+	assert_int_equal(sg_pstmt_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +634,8 @@ int main(void)
 	        cmocka_unit_test(test_pmap_grow_and_free),
 	        cmocka_unit_test(test_pset),
 	        cmocka_unit_test(test_pset_with_statements),
+	        cmocka_unit_test(test_pset_lru),
+	        cmocka_unit_test(test_key_epochs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
