@@ -198,6 +198,7 @@ static void client_close_cb(uv_handle_t *h)
 	client_bcast_free(c);
 	client_copy_free(c);
 	sg_pmap_free(&c->pstmts);
+	client_replay_free(c);
 	free(c->user);
 	free(c->database);
 	free(c);
@@ -234,6 +235,7 @@ static void client_trim(sg_client_t *c)
 	if (c->in.len == 0)
 		wbuf_recycle(&c->in);
 	sg_outq_trim(&c->out);
+	client_replay_free(c);
 }
 
 int client_flush(sg_client_t *c)
@@ -599,6 +601,13 @@ void client_process(sg_client_t *c)
 	c->in_off = 0;
 	if (c->server != NULL && server_flush(c->server) != 0)
 		return;
+	/* A ParseComplete answered here is the first reply of a batch whose
+	 * Sync went to the server: it leaves with the server's replies. */
+	if (c->flush_with_reply && c->server != NULL && c->server->seg_sent != c->server->seg_done) {
+		c->flush_with_reply = false;
+		return;
+	}
+	c->flush_with_reply = false;
 	(void)client_flush(c);
 }
 
@@ -643,6 +652,7 @@ void client_forget_unnamed(sg_client_t *c)
 	c->unnamed_ntypes = 0;
 	c->unnamed_local = 0;
 	c->portal_local = 0;
+	c->unnamed_unchecked = false;
 }
 
 void client_server_released(sg_client_t *c)
@@ -652,6 +662,7 @@ void client_server_released(sg_client_t *c)
 	server_detach(s);
 	sg_pool_release(s->pool, s);
 	sg_px->stats.transactions++;
+	client_replay_reset(c);
 	if (c->bcast != NULL) {
 		client_bcast_next(c);
 		return;

@@ -38,6 +38,23 @@ struct client_set {
 	char value[512];
 };
 
+/* A batch recorded so it can run again (client_replay.c). */
+typedef enum client_replay_state {
+	REPLAY_OFF,       /* nothing recorded */
+	REPLAY_RECORDING, /* copying the batch's messages as they are relayed */
+	REPLAY_ARMED,     /* its Sync was relayed; waiting for its ReadyForQuery */
+	REPLAY_SWALLOW,   /* its stale error was hidden; hiding up to ReadyForQuery */
+} client_replay_state_t;
+
+struct client_replay {
+	wbuf_t buf;    /* owned: the recorded messages; freed when the client is idle */
+	wbuf_t held;   /* owned: a ParameterDescription held back until the next reply */
+	uint32_t seg;  /* the server segment (Sync) the batch is */
+	uint8_t state; /* client_replay_state_t */
+	bool visible;  /* something of the batch reached the client */
+	bool used;     /* the batch binds or describes a statement */
+};
+
 struct sg_client {
 	union {
 		uv_tcp_t tcp;
@@ -73,6 +90,9 @@ struct sg_client {
 	char *unnamed_query;    /* owned: the last unnamed Parse, for routing its Binds */
 	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
 	uint16_t unnamed_ntypes;
+	bool unnamed_keep;      /* it may run as a statement kept prepared (sqltext.h) */
+	bool unnamed_unchecked; /* its Parse was answered here and no batch has used it yet */
+	struct client_replay replay;
 	uint32_t unnamed_gen;        /* bumped by each unnamed Parse */
 	sg_pstmt_t *unnamed_st;      /* one reference, or NULL: the unnamed statement runs on backends
 	                                as this interned one (pool.cache_unnamed_statements) */
@@ -94,6 +114,8 @@ struct sg_client {
 	bool reading;
 	bool closing_after_flush; /* close once the output drains */
 	bool paused_wait;         /* in sg_proxy_t.paused (PAUSE) */
+	bool flush_with_reply;    /* output written here waits for the server's reply to this
+	                             batch (one write, one wakeup of the client instead of two) */
 	bool login_via_checkout;  /* session mode: greeted once its server is attached */
 	uint64_t wait_since_ms;
 	uint64_t connected_ms;
@@ -143,6 +165,32 @@ int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m) SG_WUR;
 sg_client_t *client_find(uint64_t id);
 /* Frees the remembered unnamed statement (its server is gone). */
 void client_forget_unnamed(sg_client_t *c);
+/* client_relay.c: the client's own name for one of its statements as
+ * backends know it ("sg_" + 16 hex digits; "" for its unnamed one), or
+ * NULL when it has none by that name. */
+const char *client_stmt_name(sg_client_t *c, const char *backend_name);
+/* client_relay.c: one message to the attached server, as client_relay
+ * would after routing. */
+int client_relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f) SG_WUR;
+
+/* client_replay.c: a batch whose kept statement went stale runs again. */
+/* Starts recording the batch s is about to get, if it could be re-run. */
+void client_replay_start(sg_client_t *c, const sg_server_t *s);
+/* A message relayed to s while recording. */
+void client_replay_record(sg_client_t *c, const sg_server_t *s, const wire_frame_t *f);
+/* An ErrorResponse from the server: true when it must be hidden because
+ * the batch will run again. */
+bool client_replay_on_error(sg_client_t *c, const sg_server_t *s, bool stale);
+/* A reply to hold back for now (true), released (or dropped, when the
+ * batch runs again) by client_replay_release_held with the next one. */
+bool client_replay_hold(sg_client_t *c, const wire_frame_t *f);
+void client_replay_release_held(sg_client_t *c);
+/* A reply from the server reached the client. */
+void client_replay_relayed(sg_client_t *c, const wire_frame_t *f);
+/* The hidden batch ended: relay it again. */
+int client_replay_run(sg_client_t *c, sg_server_t *s) SG_WUR;
+void client_replay_reset(sg_client_t *c);
+void client_replay_free(sg_client_t *c);
 /* client_route.c: where the next message goes. */
 enum {
 	ROUTE_WAIT = 0,     /* need more input before deciding */

@@ -50,22 +50,30 @@ static int relay_make_room(sg_server_t *s)
 
 /* A statement as backends know it: a client's named statement by its
  * content hash, an unnamed one shardgate keeps by its epoch's kept key
- * (prepared.h). */
+ * (prepared.h) mixed with the digest of the client's parse-relevant
+ * settings, so that sessions with different search_paths never share one. */
 typedef struct relay_stmt {
 	const sg_pstmt_t *st;
 	uint64_t key;
-	const char *name; /* backend name; in st */
+	char name[20]; /* backend name */
 } relay_stmt_t;
 
-static relay_stmt_t relay_stmt_of(sg_pstmt_t *st, bool kept)
+static void relay_stmt_of(sg_client_t *c, sg_pstmt_t *st, bool kept, relay_stmt_t *r)
 {
-	relay_stmt_t r = {.st = st, .key = st->hash, .name = st->gname};
+	uint64_t k;
 
-	if (kept) {
-		r.key = sg_pstmt_kept_key(st);
-		r.name = st->kname;
+	r->st = st;
+	if (!kept) {
+		r->key = st->hash;
+		memcpy(r->name, st->gname, sizeof(r->name));
+		return;
 	}
-	return r;
+	k = sg_pstmt_kept_key(st) ^ sg_params_parse_digest(&c->params);
+	k ^= k >> 32;
+	k *= 0xd6e8feb86659fd93ULL;
+	k ^= k >> 32;
+	r->key = k ? k : 1; /* 0 means "no statement" in the server's op queue */
+	sg_pstmt_key_name(r->key, r->name);
 }
 
 /* Parses r on s; `hidden` when the client did not ask for it (its
@@ -106,6 +114,31 @@ static int relay_parse_visible(sg_server_t *s, const relay_stmt_t *r)
 	return err == 0 ? relay_parse_stmt(s, r, false) : err;
 }
 
+const char *client_stmt_name(sg_client_t *c, const char *backend_name)
+{
+	relay_stmt_t r;
+	uint64_t key = 0;
+	size_t i;
+
+	if (strncmp(backend_name, "sg_", 3) != 0 || strlen(backend_name) != 19)
+		return NULL;
+	for (i = 3; i < 19; i++) {
+		char ch = backend_name[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			return NULL;
+		key = key << 4 | (uint64_t)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+	}
+	if (c->unnamed_st != NULL) {
+		relay_stmt_of(c, c->unnamed_st, true, &r);
+		if (r.key == key)
+			return "";
+	}
+	for (i = 0; i < c->pstmts.n; i++)
+		if (c->pstmts.items[i].st->hash == key)
+			return c->pstmts.items[i].name;
+	return NULL;
+}
+
 int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
 {
 	char *q = strdup(m->query);
@@ -122,6 +155,7 @@ int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
 	c->unnamed_query = q;
 	c->unnamed_types = t;
 	c->unnamed_ntypes = m->nparams;
+	c->unnamed_keep = sql_can_keep_prepared(q);
 	c->unnamed_gen++;
 	return 0;
 }
@@ -155,11 +189,17 @@ static int relay_parse_unnamed_kept(sg_client_t *c, sg_server_t *s, const wire_p
 
 	if (c->unnamed_st == NULL && (c->unnamed_st = sg_pstmt_intern(m)) == NULL)
 		return SG_ENOMEM;
-	r = relay_stmt_of(c->unnamed_st, true);
+	relay_stmt_of(c, c->unnamed_st, true, &r);
 	if (relay_server_quiet(s) && sg_pset_use(&s->prepared, r.key)) {
 		sg_px->stats.parses_skipped++;
+		c->flush_with_reply = true;
+		/* It was parsed before this Parse: if the schema changed behind
+		 * our back since, its first use fails and the batch re-runs. */
+		c->unnamed_unchecked = true;
+		client_replay_start(c, s);
 		return wire_write_parse_complete(&c->out.pending);
 	}
+	c->unnamed_unchecked = false;
 	return relay_parse_visible(s, &r);
 }
 
@@ -187,8 +227,13 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		/* Its Binds may run on another backend, and are routed by it. */
 		if (!same && (err = client_remember_unnamed(c, &m)) != 0)
 			return err;
-		if (sg_px->cfg->pool.cache_unnamed_statements && sql_is_plannable(m.query))
+		/* Not while this transaction changed the schema: the new
+		 * definitions count for it only once it commits (server.c). */
+		if (sg_px->cfg->pool.cache_unnamed_statements && c->unnamed_keep && !s->schema_change)
 			return relay_parse_unnamed_kept(c, s, &m);
+		sg_pstmt_unref(c->unnamed_st);
+		c->unnamed_st = NULL;
+		c->unnamed_unchecked = false;
 		s->unnamed_client = c->id;
 		s->unnamed_gen = c->unnamed_gen;
 	}
@@ -218,7 +263,7 @@ static int relay_parse(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	err = sg_pmap_put(&c->pstmts, m.stmt, st);
 	if (err != 0)
 		return err;
-	r = relay_stmt_of(st, false);
+	relay_stmt_of(c, st, false, &r);
 	return relay_parse_visible(s, &r);
 }
 
@@ -256,7 +301,9 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		return err;
 	st = m.stmt[0] ? sg_pmap_get(&c->pstmts, m.stmt) : c->unnamed_st;
 	if (st != NULL)
-		r = relay_stmt_of(st, m.stmt[0] == '\0');
+		relay_stmt_of(c, st, m.stmt[0] == '\0', &r);
+	if (st != NULL && m.stmt[0] == '\0' && c->unnamed_unchecked && s->unsynced == 1)
+		client_replay_start(c, s);
 	if (m.stmt[0] == '\0' && st == NULL)
 		err = relay_ensure_unnamed(c, s);
 	if (err == 0 && st != NULL)
@@ -311,7 +358,9 @@ static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame
 		relay_raw(s, f);
 		return 0;
 	}
-	r = relay_stmt_of(st, m.name[0] == '\0');
+	relay_stmt_of(c, st, m.name[0] == '\0', &r);
+	if (m.name[0] == '\0' && c->unnamed_unchecked && s->unsynced == 1)
+		client_replay_start(c, s);
 	err = relay_ensure_parsed(s, &r);
 	if (err == 0)
 		err = wire_write_describe(&s->out.pending, 'S', r.name);
@@ -364,7 +413,7 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	return relay_track_set(c, s, sql);
 }
 
-static int relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+static int relay_message(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	/* Statements used from here to the Sync are not evicted. */
 	if (s->unsynced == 0)
@@ -408,6 +457,15 @@ static int relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f
 	}
 }
 
+int client_relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
+{
+	int err = relay_message(c, s, f);
+
+	if (err == 0 && c->replay.state == REPLAY_RECORDING)
+		client_replay_record(c, s, f);
+	return err;
+}
+
 static int relay_acquire(sg_client_t *c, int shard)
 {
 	sg_pool_t *pool;
@@ -447,7 +505,7 @@ static int relay_skip(sg_client_t *c, const wire_frame_t *f)
 	c->skip_until_sync = false;
 	if (c->sync_to_server && c->server != NULL) {
 		c->sync_to_server = false;
-		return relay_to_server(c, c->server, f) == 0 ? 1 : SG_ENOMEM;
+		return client_relay_to_server(c, c->server, f) == 0 ? 1 : SG_ENOMEM;
 	}
 	c->sync_to_server = false;
 	return wire_write_ready(&c->out.pending, c->tx_status) == 0 ? 1 : SG_ENOMEM;
@@ -488,6 +546,8 @@ int client_relay(sg_client_t *c, const wire_frame_t *f)
 	rc = relay_route(c, f, &target);
 	if (rc < 0 || rc == ROUTE_WAIT)
 		return rc;
+	if (rc != ROUTE_FORWARD && c->replay.state == REPLAY_RECORDING)
+		client_replay_reset(c); /* part of the batch is answered here: not re-runnable */
 	if (rc == ROUTE_LOCAL || rc == ROUTE_REPLACED)
 		return 1;
 	if (rc == ROUTE_CONSUMED)
@@ -497,7 +557,7 @@ int client_relay(sg_client_t *c, const wire_frame_t *f)
 		if (rc != 1)
 			return rc;
 	}
-	rc = relay_to_server(c, c->server, f);
+	rc = client_relay_to_server(c, c->server, f);
 	if (rc != 0)
 		return rc;
 	if (sg_outq_size(&c->server->out) > SERVER_OUTPUT_LIMIT && c->reading) {

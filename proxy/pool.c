@@ -39,6 +39,7 @@ int sg_params_set(sg_params_t *p, const char *name, const char *value)
 	if (v == NULL)
 		return SG_ENOMEM;
 	p->hash = 0;
+	p->parse_digest = 0;
 	if (i >= 0) {
 		free(p->values[i]);
 		p->values[i] = v;
@@ -76,6 +77,7 @@ void sg_params_del(sg_params_t *p, const char *name)
 	if (i < 0)
 		return;
 	p->hash = 0;
+	p->parse_digest = 0;
 	free(p->names[i]);
 	free(p->values[i]);
 	p->n--;
@@ -105,6 +107,29 @@ uint64_t sg_params_hash(sg_params_t *p)
 	}
 	p->hash = sum ? sum : 1;
 	return p->hash;
+}
+
+uint64_t sg_params_parse_digest(sg_params_t *p)
+{
+	static const char *const names[] = {"search_path", "standard_conforming_strings",
+	                                    "transform_null_equals"};
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *c;
+	size_t i;
+
+	if (p->parse_digest != 0)
+		return p->parse_digest; /* every change clears it */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = sg_params_get(p, names[i]);
+		for (c = (const unsigned char *)(v != NULL ? v : ""); *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	p->parse_digest = h ? h : 1;
+	return p->parse_digest;
 }
 
 int sg_params_copy(sg_params_t *dst, const sg_params_t *src)

@@ -24,7 +24,8 @@ typedef struct sg_params {
 	char **names;
 	char **values;
 	size_t n, cap;
-	uint64_t hash; /* sg_params_hash cache, 0 when stale */
+	uint64_t hash;         /* sg_params_hash cache, 0 when stale */
+	uint64_t parse_digest; /* sg_params_parse_digest cache, 0 when stale */
 } sg_params_t;
 
 void sg_params_free(sg_params_t *p);
@@ -34,6 +35,11 @@ void sg_params_del(sg_params_t *p, const char *name);
 /* An order-independent digest of the (name, value) pairs, names
  * case-insensitive: equal digests mean equal settings. Never 0. */
 uint64_t sg_params_hash(sg_params_t *p);
+/* A digest of the settings that change what a statement's text means to
+ * PostgreSQL's parser and analyser (search_path, standard_conforming_strings,
+ * transform_null_equals); never 0. Statements kept prepared on backends are
+ * shared only between sessions with the same digest. */
+uint64_t sg_params_parse_digest(sg_params_t *p);
 /* dst must be empty. */
 int sg_params_copy(sg_params_t *dst, const sg_params_t *src) SG_WUR;
 

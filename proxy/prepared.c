@@ -108,7 +108,14 @@ size_t sg_pstmt_count(void)
 
 void sg_pstmt_key_name(uint64_t key, char name[20])
 {
-	snprintf(name, 20, "sg_%016llx", (unsigned long long)key);
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	/* On the hot path (every Bind of a translated statement): no printf. */
+	memcpy(name, "sg_", 3);
+	for (i = 0; i < 16; i++)
+		name[3 + i] = hex[(key >> (60 - 4 * i)) & 0xf];
+	name[19] = '\0';
 }
 
 uint64_t sg_pstmt_kept_key(sg_pstmt_t *st)

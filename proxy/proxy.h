@@ -23,11 +23,12 @@ typedef struct sg_stats {
 	uint64_t checkout_timeouts;
 	uint64_t server_connects;
 	uint64_t server_connect_failures;
-	uint64_t server_lost; /* backends that died while serving a client */
-	uint64_t reprepares;  /* Parse messages injected for prepared statements */
+	uint64_t server_lost;        /* backends that died while serving a client */
+	uint64_t reprepares;         /* Parse messages injected for prepared statements */
 	uint64_t parses_skipped;     /* unnamed Parses answered from a statement the backend kept */
 	uint64_t statements_evicted; /* backend statements closed by max_server_statements */
 	uint64_t schema_epochs;      /* schema changes that renamed every kept statement */
+	uint64_t batches_replayed;   /* batches re-run after a kept statement went stale */
 	uint64_t protocol_errors;
 	uint64_t reloads, reload_failures;
 	uint64_t fanouts;         /* statements run on several shards at once */

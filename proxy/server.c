@@ -389,20 +389,26 @@ static void server_schema_changed(sg_server_t *s, const char *why)
 	log_server(s, LOG_INFO, "prepared statements will be parsed again: %s", why);
 }
 
-static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal)
+/* *stale: the error is PostgreSQL refusing a prepared statement whose
+ * result columns changed. */
+static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal, bool *stale)
 {
-	static const char stale[] = "cached plan must not change result type";
+	static const char stale_msg[] = "cached plan must not change result type";
 	wire_error_t e;
 
 	*fatal = false;
+	*stale = false;
 	if (wire_error_parse(f, &e) != 0 || e.severity == NULL)
 		return;
-	/* The schema changed behind our back (not through shardgate): this
-	 * statement fails once, as it would for a client that prepared it
-	 * itself; later executions anywhere get fresh statements. */
+	/* The schema changed behind our back (not through shardgate): later
+	 * executions anywhere get fresh statements; this one is re-run
+	 * (client_replay.c) or fails as it would for a client that prepared
+	 * it itself. */
 	if (e.sqlstate != NULL && strcmp(e.sqlstate, "0A000") == 0 && e.message != NULL &&
-	    strncmp(e.message, stale, sizeof(stale) - 1) == 0)
+	    strncmp(e.message, stale_msg, sizeof(stale_msg) - 1) == 0) {
+		*stale = true;
 		server_schema_changed(s, "a backend reported a changed result type");
+	}
 	if (strcmp(e.severity, "FATAL") == 0 || strcmp(e.severity, "PANIC") == 0) {
 		*fatal = true;
 		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "%s: %s", e.sqlstate ? e.sqlstate : "?????",
@@ -410,11 +416,41 @@ static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal
 	}
 }
 
+/* PostgreSQL names the statement in some errors (a Bind with the wrong
+ * number of parameters): the client must read its own name, not the
+ * backend's "sg_..." one. True when the renamed error was queued for the
+ * client in place of f (server_process copied what came before it). */
+static bool server_error_rename(sg_server_t *s, const wire_frame_t *f)
+{
+	char from[24], to[128];
+	const char *p, *name;
+	wire_error_t e;
+	wbuf_t tmp;
+	int err;
+
+	if (wire_error_parse(f, &e) != 0 || e.message == NULL || (p = strstr(e.message, "\"sg_")) == NULL ||
+	    strlen(p) < 21 || p[20] != '"')
+		return false;
+	memcpy(from, p + 1, 19);
+	from[19] = '\0';
+	name = client_stmt_name(s->client, from);
+	if (name == NULL || strlen(name) + 3 > sizeof(to))
+		return false;
+	snprintf(to, sizeof(to), "\"%s\"", name);
+	snprintf(from, sizeof(from), "\"%.19s\"", p + 1);
+	wbuf_init(&tmp);
+	err = wire_write_error_renamed(&tmp, f, from, to);
+	if (err == 0)
+		wbuf_put(&s->client->out.pending, tmp.data, tmp.len);
+	wbuf_free(&tmp);
+	return err == 0;
+}
+
 /* Handles one reply while attached; returns true if it must NOT be relayed. */
-static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
+static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 {
 	sg_client_t *c = s->client;
-	bool fatal;
+	bool fatal, stale;
 	char status;
 
 	*err = 0;
@@ -442,6 +478,12 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 		}
 		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done)
 			*err = server_apply_set(s, c);
+		if (c->replay.state == REPLAY_SWALLOW) {
+			/* The stale statement's batch ended: run it again. */
+			if (*err == 0)
+				*err = client_replay_run(c, s);
+			return true;
+		}
 		if (server_is_releasable(s))
 			s->release_due = true;
 		return false;
@@ -449,10 +491,15 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 		*err = server_param_record(s, f, false);
 		return false;
 	case 'E':
-		server_note_error(s, f, &fatal);
+		server_note_error(s, f, &fatal, &stale);
 		server_ops_drop_segment(s);
 		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done + 1)
 			c->pending_set->failed = true;
+		if (c->replay.state != REPLAY_OFF && client_replay_on_error(c, s, stale && !fatal))
+			return true;
+		client_replay_release_held(c);
+		if (!fatal && c->bcast == NULL && server_error_rename(s, f))
+			return true;
 		if (fatal && (c->pin_reason != NULL || sg_px->cfg->pool.mode == POOL_MODE_SESSION)) {
 			/* The client's session was this backend's: it ends as
 			 * PostgreSQL ends it, with the FATAL and a close. */
@@ -469,9 +516,36 @@ static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
 	}
 }
 
+/* A recorded batch (client_replay.c) hides everything from its stale
+ * error to its ReadyForQuery, and learns whether anything of it reached
+ * the client. */
+static bool server_relay_msg(sg_server_t *s, const wire_frame_t *f, int *err)
+{
+	sg_client_t *c = s->client;
+	bool skip;
+
+	if (c->replay.state == REPLAY_SWALLOW && f->type != 'Z') {
+		*err = 0;
+		return true;
+	}
+	if (client_replay_hold(c, f)) {
+		*err = 0;
+		return true;
+	}
+	/* A held reply goes ahead of this one (an error's fate is decided in
+	 * server_relay_reply: it may run the batch again instead). */
+	if (f->type != 'E')
+		client_replay_release_held(c);
+	skip = server_relay_reply(s, f, err);
+	client_replay_release_held(c);
+	if (!skip && c->replay.state != REPLAY_OFF)
+		client_replay_relayed(c, f);
+	return skip;
+}
+
 static int server_idle_msg(sg_server_t *s, const wire_frame_t *f)
 {
-	bool fatal;
+	bool fatal, stale;
 
 	switch (f->type) {
 	case 'N':
@@ -480,7 +554,7 @@ static int server_idle_msg(sg_server_t *s, const wire_frame_t *f)
 	case 'S':
 		return server_param_record(s, f, false);
 	case 'E':
-		server_note_error(s, f, &fatal);
+		server_note_error(s, f, &fatal, &stale);
 		return fatal ? SG_EIO : SG_EPROTO;
 	default:
 		return SG_EPROTO;
@@ -590,6 +664,11 @@ static int server_process(sg_server_t *s)
 				err = fanout_server_msg(s, &f);
 				run = off + f.total_len;
 				break;
+			}
+			if (f.type == 'E') {
+				/* An error may be rewritten: what came before goes first. */
+				server_relay_run(s, run, off);
+				run = off;
 			}
 			skip = server_relay_msg(s, &f, &err);
 			if (err == 0 && s->client != NULL && s->client->bcast != NULL) {

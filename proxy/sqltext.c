@@ -434,16 +434,58 @@ int sql_parse_deallocate(const char *sql, char *name, size_t ncap)
 
 /* ---- statement classes for backend statement caching ---- */
 
-bool sql_is_plannable(const char *sql)
+bool sql_can_keep_prepared(const char *sql)
 {
 	const char *p = skip_space_comments(sql);
 
-	/* A leading '(' is a parenthesised SELECT. */
-	if (*p == '(')
+	/* A leading '(' is a parenthesised SELECT. TABLE t is SELECT * FROM t. */
+	if (*p != '(' && !match_kw(&p, "select") && !match_kw(&p, "insert") && !match_kw(&p, "update") &&
+	    !match_kw(&p, "delete") && !match_kw(&p, "merge") && !match_kw(&p, "with") &&
+	    !match_kw(&p, "values"))
+		return false;
+	return !sql_may_expand_star(sql);
+}
+
+/* A '*' expands to columns ("SELECT *", "t.*", "RETURNING *", ", *") or
+ * multiplies ("a * b"), or is an aggregate's argument ("count(*)"). Numbers
+ * and parameters are not tokens here, so "SELECT 2 * 3" reads as an
+ * expansion: the answer errs on the side of "yes". */
+static bool star_follows_expansion_point(enum sql_tok prev, const sql_lex_t *lx, char prev_punct)
+{
+	switch (prev) {
+	case TOK_END:
+	case TOK_DOT:
 		return true;
-	return match_kw(&p, "select") || match_kw(&p, "insert") || match_kw(&p, "update") ||
-	       match_kw(&p, "delete") || match_kw(&p, "merge") || match_kw(&p, "with") ||
-	       match_kw(&p, "values") || match_kw(&p, "table");
+	case TOK_OTHER:
+		return prev_punct == ',' || prev_punct == ')';
+	case TOK_IDENT:
+		return !lx->quoted && (tok_is(lx->tok, "select") || tok_is(lx->tok, "distinct") ||
+		                       tok_is(lx->tok, "all") || tok_is(lx->tok, "returning"));
+	default:
+		return false;
+	}
+}
+
+bool sql_may_expand_star(const char *sql)
+{
+	sql_lex_t lx = {.p = sql};
+	enum sql_tok t, prev = TOK_END;
+	char punct = 0, prev_punct = 0;
+
+	if (strchr(sql, '*') == NULL)
+		return false;
+	while ((t = lex_next(&lx)) != TOK_END) {
+		if (t == TOK_OTHER) {
+			punct = lx.p[-1];
+			if (punct == '*' && star_follows_expansion_point(prev, &lx, prev_punct))
+				return true;
+			prev_punct = punct;
+		}
+		if (t == TOK_SEMI)
+			t = TOK_END; /* a new statement starts */
+		prev = t;            /* for an identifier, lx.tok keeps it until the next one */
+	}
+	return false;
 }
 
 bool sql_changes_schema(const char *sql)

@@ -39,15 +39,23 @@ sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *val
  * query: copies the name (quotes removed) and returns 1; else 0. */
 int sql_parse_deallocate(const char *sql, char *name, size_t ncap);
 
-/* Is it one statement PostgreSQL plans (its first keyword SELECT, INSERT,
- * UPDATE, DELETE, MERGE, WITH, VALUES or TABLE)? Only those gain from a
- * statement kept prepared on the backend. */
-bool sql_is_plannable(const char *sql);
+/* May shardgate keep it prepared on backends on its own initiative
+ * (pool.cache_unnamed_statements)? One statement PostgreSQL plans (SELECT,
+ * INSERT, UPDATE, DELETE, MERGE, WITH, VALUES) whose result columns cannot
+ * grow with its tables (no '*' expansion, not TABLE t). */
+bool sql_can_keep_prepared(const char *sql);
 /* Does it change the definition of existing objects (ALTER, DROP, CREATE
  * OR REPLACE)? A statement PostgreSQL keeps prepared refuses to run once
  * its result columns change ("cached plan must not change result type"),
  * so statements shardgate keeps prepared are parsed afresh after one. */
 bool sql_changes_schema(const char *sql);
+
+/* Might one of its '*' expand to a table's columns (SELECT *, t.*,
+ * RETURNING *)? Such a statement's result columns change when a column is
+ * added, and PostgreSQL refuses to run a prepared statement whose result
+ * columns changed, so shardgate does not keep it prepared on its own
+ * initiative. Errs on the side of "yes" (SELECT 2 * 3). */
+bool sql_may_expand_star(const char *sql);
 
 /* Is `name` a plain setting name ([A-Za-z_][A-Za-z0-9_.]*, < 64 chars)? */
 int sql_is_setting_name(const char *name);

@@ -173,6 +173,11 @@ typedef struct wire_error {   /* 'E' and 'N'; absent fields are NULL */
 } wire_error_t;
 int wire_error_parse(const wire_frame_t *f, wire_error_t *e) SG_WUR;
 int wire_command_complete_parse(const wire_frame_t *f, const char **tag) SG_WUR; /* 'C' */
+/* Writes the ErrorResponse/NoticeResponse f again with every `from` in its
+ * message and detail replaced by `to` (a backend statement name by the
+ * client's own); SG_EPROTO if f is malformed (b then holds a partial
+ * message the caller must discard). */
+int wire_write_error_renamed(wbuf_t *b, const wire_frame_t *f, const char *from, const char *to) SG_WUR;
 
 /* ---- backend messages: write (to clients) ---- */
 int wire_write_auth(wbuf_t *b, int32_t code, const void *data, size_t len);

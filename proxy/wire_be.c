@@ -225,6 +225,50 @@ fail:
 	return SG_EPROTO;
 }
 
+/* Appends value to b with every occurrence of `from` (non-empty) as `to`. */
+static void put_replaced(wbuf_t *b, const char *value, const char *from, const char *to)
+{
+	size_t flen = strlen(from), tlen = strlen(to);
+	const char *hit;
+
+	while ((hit = strstr(value, from)) != NULL) {
+		wbuf_put(b, value, (size_t)(hit - value));
+		wbuf_put(b, to, tlen);
+		value = hit + flen;
+	}
+	wbuf_put_cstr(b, value);
+}
+
+int wire_write_error_renamed(wbuf_t *b, const wire_frame_t *f, const char *from, const char *to)
+{
+	size_t mark;
+	wire_rd_t rd;
+	const char *value;
+	uint8_t code;
+
+	if (from[0] == '\0' || (f->type != 'E' && f->type != 'N') || frame_open(f, f->type, &rd) != 0)
+		return SG_EPROTO;
+	mark = wbuf_msg_begin(b, f->type);
+	for (;;) {
+		code = wire_rd_u8(&rd);
+		if (rd.err || code == 0)
+			break;
+		value = wire_rd_cstr(&rd);
+		if (value == NULL)
+			break;
+		wbuf_put_u8(b, code);
+		if (code == 'M' || code == 'D')
+			put_replaced(b, value, from, to);
+		else
+			wbuf_put_cstr(b, value);
+	}
+	wbuf_put_u8(b, 0);
+	wbuf_msg_end(b, mark);
+	if (rd.err || code != 0 || rd_finish(&rd) != 0)
+		return SG_EPROTO; /* what was appended is dropped by the caller's error path */
+	return wbuf_status(b);
+}
+
 int wire_command_complete_parse(const wire_frame_t *f, const char **tag)
 {
 	wire_rd_t rd;

@@ -475,6 +475,23 @@ size_t it_raw_startup(uint8_t *buf, size_t cap, const char *user, const char *da
 	return n;
 }
 
+void it_pipe_expect(PGconn *c, ExecStatusType st, const char *value, const char *sqlstate)
+{
+	PGresult *r = PQgetResult(c);
+
+	assert_non_null(r);
+	if (PQresultStatus(r) != st)
+		fail_msg("pipeline: expected %s, got %s: %s", PQresStatus(st), PQresStatus(PQresultStatus(r)),
+		         PQresultErrorMessage(r));
+	if (value != NULL)
+		assert_string_equal(PQgetvalue(r, 0, 0), value);
+	if (sqlstate != NULL)
+		assert_string_equal(it_result_sqlstate(r), sqlstate);
+	PQclear(r);
+	if (st != PGRES_PIPELINE_SYNC && st != PGRES_PIPELINE_ABORTED)
+		assert_null(PQgetResult(c)); /* NULL ends each query's results */
+}
+
 long long it_stat_value(PGconn *adm, const char *name)
 {
 	PGresult *r = it_exec_ok(adm, "SHOW STATS");

@@ -71,6 +71,11 @@ const char *it_result_sqlstate(const PGresult *r);
  * the first error (copied to state, 6 bytes) or "" if none. */
 void it_drain(PGconn *conn, char state[6]);
 
+/* Reads the next pipeline result and checks its status, (for tuples) its
+ * single value and (for errors) its SQLSTATE; after a statement's result
+ * also the NULL that ends it. */
+void it_pipe_expect(PGconn *conn, ExecStatusType st, const char *value, const char *sqlstate);
+
 /* The value of counter `name` in the admin console's SHOW STATS (fails
  * the test when there is no such counter). */
 long long it_stat_value(PGconn *adm, const char *name);

@@ -760,27 +760,6 @@ static void test_session_params(void **state)
 	it_finish(c);
 }
 
-/* Reads the next pipeline result and checks its status and (for tuples)
- * its single value. */
-static void pipe_expect(PGconn *c, ExecStatusType st, const char *value, const char *sqlstate)
-{
-	PGresult *r = PQgetResult(c);
-
-	assert_non_null(r);
-	if (PQresultStatus(r) != st)
-		fail_msg("pipeline: expected %s, got %s: %s", PQresStatus(st), PQresStatus(PQresultStatus(r)),
-		         PQresultErrorMessage(r));
-	if (value != NULL)
-		assert_string_equal(PQgetvalue(r, 0, 0), value);
-	if (sqlstate != NULL)
-		assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), sqlstate);
-	PQclear(r);
-	if (st != PGRES_PIPELINE_SYNC && st != PGRES_PIPELINE_ABORTED) {
-		r = PQgetResult(c); /* NULL ends each query's results */
-		assert_null(r);
-	}
-}
-
 /* Several Sync segments in flight at once, an error in the middle one,
  * and named statements prepared inside the pipeline: the proxy's
  * bookkeeping of which Parse completions belong to which segment must
@@ -807,18 +786,18 @@ static void test_pipeline_prepared(void **state)
 	assert_int_equal(PQsendQueryPrepared(a, "pp_inc", 1, twenty, NULL, NULL, 0), 1);
 	assert_int_equal(PQpipelineSync(a), 1);
 
-	pipe_expect(a, PGRES_TUPLES_OK, "2", NULL);
-	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
-	pipe_expect(a, PGRES_COMMAND_OK, NULL, NULL);
-	pipe_expect(a, PGRES_TUPLES_OK, "42", NULL);
-	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
-	pipe_expect(a, PGRES_FATAL_ERROR, NULL, "22012");
-	pipe_expect(a, PGRES_PIPELINE_ABORTED, NULL, NULL);
+	it_pipe_expect(a, PGRES_TUPLES_OK, "2", NULL);
+	it_pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	it_pipe_expect(a, PGRES_COMMAND_OK, NULL, NULL);
+	it_pipe_expect(a, PGRES_TUPLES_OK, "42", NULL);
+	it_pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	it_pipe_expect(a, PGRES_FATAL_ERROR, NULL, "22012");
+	it_pipe_expect(a, PGRES_PIPELINE_ABORTED, NULL, NULL);
 	assert_null(PQgetResult(a));
-	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
-	pipe_expect(a, PGRES_TUPLES_OK, "82", NULL);
-	pipe_expect(a, PGRES_TUPLES_OK, "22", NULL);
-	pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	it_pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
+	it_pipe_expect(a, PGRES_TUPLES_OK, "82", NULL);
+	it_pipe_expect(a, PGRES_TUPLES_OK, "22", NULL);
+	it_pipe_expect(a, PGRES_PIPELINE_SYNC, NULL, NULL);
 	assert_int_equal(PQexitPipelineMode(a), 1);
 	/* and afterwards, on whatever backend comes next */
 	for (int i = 0; i < 4; i++) {

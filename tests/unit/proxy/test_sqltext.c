@@ -515,6 +515,69 @@ static void test_pin_unterminated(void **state)
 	assert_string_equal(pin("SELECT 1; LISTEN $x"), "LISTEN");
 }
 
+static bool keep(const char *sql)
+{
+	char *copy = dup_exact(sql);
+	bool r = sql_can_keep_prepared(copy);
+
+	free(copy);
+	return r;
+}
+
+/* Statements whose result columns cannot grow with their tables may be
+ * kept prepared; '*' expansions and TABLE t may not. */
+static void test_keep_prepared(void **state)
+{
+	static const char *const yes[] = {
+	        "SELECT abalance FROM pgbench_accounts WHERE aid = $1",
+	        "  select count(*) from t",
+	        "SELECT a * b FROM t",
+	        "SELECT x FROM t WHERE y = 2 * $1",
+	        "SELECT '*', \"*\" FROM t -- SELECT *",
+	        "SELECT /* * */ a FROM t",
+	        "SELECT $$ SELECT * $$",
+	        "INSERT INTO t (a) VALUES ($1) RETURNING id",
+	        "UPDATE t SET a = a * 2 WHERE id = $1",
+	        "DELETE FROM t WHERE id = $1",
+	        "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+	        "(SELECT 1)",
+	        "VALUES (1, 2)",
+	        "SELECT count(*) FILTER (WHERE a > 0) FROM t",
+	};
+	static const char *const no[] = {
+	        "SELECT * FROM t",
+	        "select t.* from t",
+	        "SELECT a, * FROM t",
+	        "SELECT DISTINCT * FROM t",
+	        "SELECT DISTINCT ON (a) * FROM t",
+	        "SELECT ALL * FROM t",
+	        "SELECT/**/* FROM t",
+	        "INSERT INTO t VALUES (1) RETURNING *",
+	        "UPDATE t SET a = 1 RETURNING t.*",
+	        "WITH x AS (SELECT 1) SELECT * FROM x",
+	        "TABLE t",
+	        "SELECT 2 * 3",           /* numbers are not tokens: errs on "expansion" */
+	        "SELECT f(a) * 2 FROM t", /* ")" may close DISTINCT ON (...) */
+	        "SET search_path = x",
+	        "BEGIN",
+	        "CREATE TABLE t (a int)",
+	        "EXPLAIN SELECT 1",
+	        "",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!keep(yes[i]))
+			fail_msg("should be kept: %s", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (keep(no[i]))
+			fail_msg("must not be kept: %s", no[i]);
+	assert_false(sql_may_expand_star("SELECT a FROM t"));
+	assert_true(sql_may_expand_star("*"));
+	assert_true(sql_may_expand_star("SELECT 1; SELECT * FROM t"));
+	assert_true(sql_may_expand_star("SELECT 1;* FROM t"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +599,7 @@ int main(void)
 	        cmocka_unit_test(test_pin_not_in_quotes_or_comments),
 	        cmocka_unit_test(test_pin_long_identifier),
 	        cmocka_unit_test(test_pin_unterminated),
+	        cmocka_unit_test(test_keep_prepared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
