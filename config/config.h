@@ -90,6 +90,7 @@ typedef struct config {
 		/* transaction mode: run repeated unnamed statements as statements
 		 * kept prepared on the backend (proxy/client_relay.c) */
 		bool cache_unnamed_statements;
+		bool prepare_simple_queries;
 		int max_server_statements; /* per backend connection; LRU closed beyond */
 	} pool;
 	cfg_shard_t *shards;

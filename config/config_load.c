@@ -144,6 +144,8 @@ static const opt_t pool_opts[] = {
 	 .def = "3s", .min = 1, .max = DUR_MAX},
 	{.key = "cache_unnamed_statements", .type = OPT_BOOL, .off = offsetof(config_t, pool.cache_unnamed_statements),
 	 .def = "true"},
+	{.key = "prepare_simple_queries", .type = OPT_BOOL, .off = offsetof(config_t, pool.prepare_simple_queries),
+	 .def = "true"},
 	{.key = "max_server_statements", .type = OPT_INT, .off = offsetof(config_t, pool.max_server_statements),
 	 .def = "256", .min = 4, .max = 65536},
 	{.key = NULL},

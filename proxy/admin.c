@@ -189,6 +189,7 @@ static void admin_show_stats(sg_client_t *c)
 	stat_row(&r, "reprepares", st->reprepares);
 	stat_row(&r, "parses_skipped", st->parses_skipped);
 	stat_row(&r, "batches_replayed", st->batches_replayed);
+	stat_row(&r, "simple_prepared", st->simple_prepared);
 	stat_row(&r, "statements_evicted", st->statements_evicted);
 	stat_row(&r, "schema_epochs", st->schema_epochs);
 	stat_row(&r, "fanouts", st->fanouts);
@@ -248,6 +249,7 @@ static void admin_show_config(sg_client_t *c)
 	config_row(&r, "pool.connect_timeout", "%lldms", (long long)cfg->pool.connect_timeout_ms);
 	config_row(&r, "pool.cache_unnamed_statements", "%s",
 	           cfg->pool.cache_unnamed_statements ? "on" : "off");
+	config_row(&r, "pool.prepare_simple_queries", "%s", cfg->pool.prepare_simple_queries ? "on" : "off");
 	config_row(&r, "pool.max_server_statements", "%d", cfg->pool.max_server_statements);
 	for (i = 0; i < cfg->nshards; i++)
 		config_row(&r, "shard", "%s database=%s user=%s hosts=%zu", cfg->shards[i].name,

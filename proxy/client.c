@@ -199,6 +199,7 @@ static void client_close_cb(uv_handle_t *h)
 	client_copy_free(c);
 	sg_pmap_free(&c->pstmts);
 	client_replay_free(c);
+	client_simple_done(c);
 	free(c->user);
 	free(c->database);
 	free(c);
@@ -729,6 +730,8 @@ void client_server_died(sg_client_t *c, const char *detail, uint32_t outstanding
 	}
 	c->tx_status = 'I';
 	client_set_state(c, CL_IDLE);
+	client_simple_done(c);
+	client_replay_reset(c);
 	if (outstanding > 0 || unsynced) {
 		if (wire_write_error(&c->out.pending, "ERROR", "08006", msg, NULL) != 0)
 			goto fail;

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "outq.h"
+#include "paramize.h"
 #include "pool.h"
 #include "prepared.h"
 #include "types.h"
@@ -49,10 +50,18 @@ typedef enum client_replay_state {
 struct client_replay {
 	wbuf_t buf;    /* owned: the recorded messages; freed when the client is idle */
 	wbuf_t held;   /* owned: a ParameterDescription held back until the next reply */
+	wbuf_t error;  /* owned: the stale error while swallowing, in case it must be sent */
 	uint32_t seg;  /* the server segment (Sync) the batch is */
 	uint8_t state; /* client_replay_state_t */
 	bool visible;  /* something of the batch reached the client */
 	bool used;     /* the batch binds or describes a statement */
+};
+
+/* A simple Query running as a kept statement (client_simple.c). */
+struct client_simple {
+	sql_paramized_t p; /* owned while active: its text, for error positions */
+	uint32_t seg;      /* the server segment (Sync) it is */
+	bool active;
 };
 
 struct sg_client {
@@ -93,6 +102,7 @@ struct sg_client {
 	bool unnamed_keep;      /* it may run as a statement kept prepared (sqltext.h) */
 	bool unnamed_unchecked; /* its Parse was answered here and no batch has used it yet */
 	struct client_replay replay;
+	struct client_simple simple;
 	uint32_t unnamed_gen;        /* bumped by each unnamed Parse */
 	sg_pstmt_t *unnamed_st;      /* one reference, or NULL: the unnamed statement runs on backends
 	                                as this interned one (pool.cache_unnamed_statements) */
@@ -169,6 +179,31 @@ void client_forget_unnamed(sg_client_t *c);
  * backends know it ("sg_" + 16 hex digits; "" for its unnamed one), or
  * NULL when it has none by that name. */
 const char *client_stmt_name(sg_client_t *c, const char *backend_name);
+/* A statement as backends know it: its text and parameter types (borrowed),
+ * its key in the server's statement set and its backend name. */
+typedef struct relay_stmt {
+	const char *query;
+	uint16_t nparams;
+	const uint8_t *types; /* nparams big-endian OIDs */
+	uint64_t key;
+	char name[20];
+} relay_stmt_t;
+/* client_relay.c: the key of a statement kept on the client's behalf:
+ * the epoch's key (prepared.h) mixed with the digest of the client's
+ * parse-relevant settings, so sessions with different search_paths never
+ * share one. */
+uint64_t client_kept_key(sg_client_t *c, uint64_t epoch_key);
+/* Parses r on s (hidden from the client) unless s has it. */
+int client_relay_ensure_parsed(sg_server_t *s, const relay_stmt_t *r) SG_WUR;
+/* client_simple.c: 1 when the simple Query `sql` went to s as a kept
+ * statement (its Sync written, not yet counted), 0 when it must be
+ * relayed as it is, < 0 on error. */
+int client_simple_try(sg_client_t *c, sg_server_t *s, const char *sql) SG_WUR;
+/* The rewritten Query of segment s->seg_done ended. */
+void client_simple_done(sg_client_t *c);
+/* An error position (its 'P' field) in the rewritten text of the Query in
+ * flight on s, as a position in the client's text; 0 when not ours. */
+int client_simple_error_pos(const sg_client_t *c, const sg_server_t *s, const char *position);
 /* client_relay.c: one message to the attached server, as client_relay
  * would after routing. */
 int client_relay_to_server(sg_client_t *c, sg_server_t *s, const wire_frame_t *f) SG_WUR;
@@ -180,14 +215,17 @@ void client_replay_start(sg_client_t *c, const sg_server_t *s);
 void client_replay_record(sg_client_t *c, const sg_server_t *s, const wire_frame_t *f);
 /* An ErrorResponse from the server: true when it must be hidden because
  * the batch will run again. */
-bool client_replay_on_error(sg_client_t *c, const sg_server_t *s, bool stale);
+bool client_replay_on_error(sg_client_t *c, const sg_server_t *s, const wire_frame_t *f, bool stale);
 /* A reply to hold back for now (true), released (or dropped, when the
  * batch runs again) by client_replay_release_held with the next one. */
 bool client_replay_hold(sg_client_t *c, const wire_frame_t *f);
 void client_replay_release_held(sg_client_t *c);
 /* A reply from the server reached the client. */
 void client_replay_relayed(sg_client_t *c, const wire_frame_t *f);
-/* The hidden batch ended: relay it again. */
+/* The hidden batch ended with ReadyForQuery `status`: relay it again, or,
+ * inside a transaction block, let the client have the error after all
+ * (queued ahead of the ReadyForQuery, which the caller relays). */
+int client_replay_end(sg_client_t *c, sg_server_t *s, char status) SG_WUR;
 int client_replay_run(sg_client_t *c, sg_server_t *s) SG_WUR;
 void client_replay_reset(sg_client_t *c);
 void client_replay_free(sg_client_t *c);

@@ -48,32 +48,28 @@ static int relay_make_room(sg_server_t *s)
 	return err;
 }
 
-/* A statement as backends know it: a client's named statement by its
- * content hash, an unnamed one shardgate keeps by its epoch's kept key
- * (prepared.h) mixed with the digest of the client's parse-relevant
- * settings, so that sessions with different search_paths never share one. */
-typedef struct relay_stmt {
-	const sg_pstmt_t *st;
-	uint64_t key;
-	char name[20]; /* backend name */
-} relay_stmt_t;
-
 static void relay_stmt_of(sg_client_t *c, sg_pstmt_t *st, bool kept, relay_stmt_t *r)
 {
-	uint64_t k;
-
-	r->st = st;
+	r->query = st->query;
+	r->nparams = st->nparams;
+	r->types = st->types;
 	if (!kept) {
 		r->key = st->hash;
 		memcpy(r->name, st->gname, sizeof(r->name));
 		return;
 	}
-	k = sg_pstmt_kept_key(st) ^ sg_params_parse_digest(&c->params);
+	r->key = client_kept_key(c, sg_pstmt_kept_key(st));
+	sg_pstmt_key_name(r->key, r->name);
+}
+
+uint64_t client_kept_key(sg_client_t *c, uint64_t epoch_key)
+{
+	uint64_t k = epoch_key ^ sg_params_parse_digest(&c->params);
+
 	k ^= k >> 32;
 	k *= 0xd6e8feb86659fd93ULL;
 	k ^= k >> 32;
-	r->key = k ? k : 1; /* 0 means "no statement" in the server's op queue */
-	sg_pstmt_key_name(r->key, r->name);
+	return k ? k : 1; /* 0 means "no statement" in the server's op queue */
 }
 
 /* Parses r on s; `hidden` when the client did not ask for it (its
@@ -83,14 +79,13 @@ static int relay_parse_stmt(sg_server_t *s, const relay_stmt_t *r, bool hidden)
 	int err = relay_make_room(s);
 
 	if (err == 0)
-		err = wire_write_parse(&s->out.pending, r->name, r->st->query, r->st->nparams, r->st->types);
+		err = wire_write_parse(&s->out.pending, r->name, r->query, r->nparams, r->types);
 	if (err == 0)
 		err = server_op_push(s, '1', r->key, hidden);
 	return err;
 }
 
-/* Makes sure r is parsed on s before a message that uses it. */
-static int relay_ensure_parsed(sg_server_t *s, const relay_stmt_t *r)
+int client_relay_ensure_parsed(sg_server_t *s, const relay_stmt_t *r)
 {
 	if (sg_pset_use(&s->prepared, r->key) || server_has_stmt(s, r->key))
 		return 0;
@@ -307,7 +302,7 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	if (m.stmt[0] == '\0' && st == NULL)
 		err = relay_ensure_unnamed(c, s);
 	if (err == 0 && st != NULL)
-		err = relay_ensure_parsed(s, &r);
+		err = client_relay_ensure_parsed(s, &r);
 	/* Completions arrive in order: any injected Parse's before ours. */
 	if (err == 0)
 		err = server_op_push(s, '2', 0, false);
@@ -361,7 +356,7 @@ static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame
 	relay_stmt_of(c, st, m.name[0] == '\0', &r);
 	if (m.name[0] == '\0' && c->unnamed_unchecked && s->unsynced == 1)
 		client_replay_start(c, s);
-	err = relay_ensure_parsed(s, &r);
+	err = client_relay_ensure_parsed(s, &r);
 	if (err == 0)
 		err = wire_write_describe(&s->out.pending, 'S', r.name);
 	return err;
@@ -402,7 +397,11 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		c->pin_reason = pin;
 		log_client(c, LOG_INFO, "pinned to its server connection: %s", pin);
 	}
-	relay_raw(s, f);
+	err = client_simple_try(c, s, sql);
+	if (err < 0)
+		return err;
+	if (err == 0)
+		relay_raw(s, f);
 	s->seg_sent++;
 	s->unnamed_client = 0; /* a simple Query drops the unnamed statement */
 	sg_px->stats.queries++;

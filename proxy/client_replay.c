@@ -45,14 +45,16 @@ void client_replay_free(sg_client_t *c)
 	client_replay_reset(c);
 	wbuf_free(&c->replay.buf);
 	wbuf_free(&c->replay.held);
+	wbuf_free(&c->replay.error);
 }
 
 /* Nothing is in flight on s and its session is outside a transaction
  * block, and no BEGIN of the client's is held back to be sent first. */
 static bool replay_possible(const sg_client_t *c, const sg_server_t *s)
 {
-	return s->ops_len == 0 && s->seg_done == s->seg_sent && s->tx_status == 'I' &&
-	       c->held_begin == NULL && !c->attach_without_begin;
+	/* Not while attaching (SV_SETUP): a held BEGIN may be on its way. */
+	return s->state == SV_ACTIVE && s->ops_len == 0 && s->seg_done == s->seg_sent &&
+	       s->tx_status == 'I' && c->held_begin == NULL && !c->attach_without_begin;
 }
 
 void client_replay_start(sg_client_t *c, const sg_server_t *s)
@@ -80,6 +82,14 @@ void client_replay_record(sg_client_t *c, const sg_server_t *s, const wire_frame
 	case 'H':
 	case 'S':
 		break;
+	case 'Q':
+		/* A simple Query run as a kept statement: a batch of its own. */
+		if (c->replay.buf.len > 0) {
+			client_replay_reset(c);
+			return;
+		}
+		c->replay.used = true;
+		break;
 	default:
 		client_replay_reset(c);
 		return;
@@ -93,20 +103,48 @@ void client_replay_record(sg_client_t *c, const sg_server_t *s, const wire_frame
 		client_replay_reset(c);
 		return;
 	}
-	if (f->type == 'S') {
+	if (f->type == 'S' || f->type == 'Q') {
 		c->replay.state = REPLAY_ARMED;
 		c->replay.seg = s->seg_sent - 1; /* relaying the Sync counted it */
 	}
 }
 
-bool client_replay_on_error(sg_client_t *c, const sg_server_t *s, bool stale)
+bool client_replay_on_error(sg_client_t *c, const sg_server_t *s, const wire_frame_t *f, bool stale)
 {
 	if (c->replay.state != REPLAY_ARMED || !stale || c->replay.visible || s->seg_done != c->replay.seg) {
 		client_replay_reset(c);
 		return false;
 	}
+	/* Kept in case the batch turns out not to be re-runnable after all
+	 * (its ReadyForQuery shows a transaction block). */
+	wbuf_reset(&c->replay.error);
+	wbuf_put(&c->replay.error, f->body - 5, f->total_len);
+	if (wbuf_status(&c->replay.error) != 0) {
+		wbuf_free(&c->replay.error);
+		client_replay_reset(c);
+		return false;
+	}
 	c->replay.state = REPLAY_SWALLOW;
 	return true;
+}
+
+int client_replay_end(sg_client_t *c, sg_server_t *s, char status)
+{
+	if (status == 'I') {
+		wbuf_free(&c->replay.held);
+		wbuf_free(&c->replay.error);
+		return client_replay_run(c, s);
+	}
+	/* Inside a transaction block after all: the error stands. */
+	log_client(c, LOG_WARN,
+	           "a kept statement's result type changed behind shardgate inside a transaction; "
+	           "the error reaches the client");
+	c->replay.state = REPLAY_OFF;
+	client_replay_release_held(c);
+	wbuf_put(&c->out.pending, c->replay.error.data, c->replay.error.len);
+	wbuf_free(&c->replay.error);
+	client_replay_reset(c);
+	return 0;
 }
 
 bool client_replay_hold(sg_client_t *c, const wire_frame_t *f)
@@ -126,10 +164,10 @@ bool client_replay_hold(sg_client_t *c, const wire_frame_t *f)
 
 void client_replay_release_held(sg_client_t *c)
 {
-	if (c->replay.held.len == 0)
+	/* While swallowing, the batch's fate is open: client_replay_end decides. */
+	if (c->replay.held.len == 0 || c->replay.state == REPLAY_SWALLOW)
 		return;
-	if (c->replay.state != REPLAY_SWALLOW)
-		wbuf_put(&c->out.pending, c->replay.held.data, c->replay.held.len);
+	wbuf_put(&c->out.pending, c->replay.held.data, c->replay.held.len);
 	wbuf_free(&c->replay.held);
 }
 

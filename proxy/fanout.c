@@ -378,7 +378,7 @@ static void fanout_update_reading(sg_fanout_t *fo)
 			continue;
 		stop = !leg->cancelled && (full || leg->rows.len - leg->head > FANOUT_LEG_BUFFER);
 		if (stop && !s->reading_paused) {
-			uv_read_stop((uv_stream_t *)&s->tcp);
+			uv_read_stop(&s->h.stream);
 			s->reading_paused = true;
 		} else if (!stop && s->reading_paused) {
 			server_read_resume(s);

@@ -163,6 +163,17 @@ static int pool_resolve(sg_pool_t *pool)
 	char port[16];
 	int rc;
 
+	if (pool->host[0] == '/') {
+		rc = snprintf(pool->unix_path, sizeof(pool->unix_path), "%s/.s.PGSQL.%d", pool->host,
+		              pool->port);
+		if (rc < 0 || (size_t)rc >= sizeof(pool->unix_path)) {
+			sg_log(LOG_ERROR,
+			       "event=resolve_failed shard=%s host=%s error=\"socket path too long\"",
+			       pool->shard, pool->host);
+			return SG_ECONFIG;
+		}
+		return 0;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -176,6 +187,21 @@ static int pool_resolve(sg_pool_t *pool)
 	memcpy(&pool->addr, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return 0;
+}
+
+int sg_pool_connect(sg_pool_t *pool, sg_backend_handle_t *h, void *data, uv_connect_t *req, uv_connect_cb cb)
+{
+	/* uv_pipe_init and uv_tcp_init (AF_UNSPEC) only fill in the handle. */
+	if (pool->unix_path[0] != '\0') {
+		(void)uv_pipe_init(pool->px->loop, &h->pipe, 0);
+		h->handle.data = data;
+		uv_pipe_connect(req, &h->pipe, pool->unix_path, cb); /* errors reach cb */
+		return 0;
+	}
+	(void)uv_tcp_init(pool->px->loop, &h->tcp);
+	h->handle.data = data;
+	uv_tcp_nodelay(&h->tcp, 1);
+	return uv_tcp_connect(req, &h->tcp, (const struct sockaddr *)&pool->addr, cb);
 }
 
 static const cfg_host_t *shard_primary(const cfg_shard_t *shard)

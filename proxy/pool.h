@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include "config.h"
 #include "errors.h"
@@ -62,7 +63,8 @@ struct sg_pool {
 	size_t nclosing;   /* closed, memory not yet freed */
 	bool want_welcome; /* a client is waiting for the first login */
 
-	struct sockaddr_storage addr; /* resolved when the pool is made */
+	struct sockaddr_storage addr; /* resolved when the pool is made (TCP) */
+	char unix_path[108];          /* "<host>/.s.PGSQL.<port>" when host is a directory, else "" */
 	sg_params_t welcome_raw;      /* ParameterStatus values of backend logins */
 	bool have_welcome;
 	int consecutive_failures;
@@ -73,6 +75,21 @@ struct sg_pool {
 	uint64_t served;  /* checkouts */
 	char collate[64]; /* the database's datcollate, learnt at its first fan-out ("" unknown) */
 };
+
+/* A backend socket: TCP, or a Unix-domain socket when the configured host
+ * is a directory (libpq's convention: host=/var/run/postgresql). */
+typedef union sg_backend_handle {
+	uv_handle_t handle;
+	uv_stream_t stream;
+	uv_tcp_t tcp;
+	uv_pipe_t pipe;
+} sg_backend_handle_t;
+
+/* Initialises h (its data set to `data`) and connects it to the pool's
+ * target; cb reports the outcome. On a non-zero return h was initialised
+ * and must be closed with uv_close; cb will not run. */
+int sg_pool_connect(sg_pool_t *pool, sg_backend_handle_t *h, void *data, uv_connect_t *req,
+                    uv_connect_cb cb) SG_WUR;
 
 /* Resolves the shard's primary host (blocking, at start and reload only). */
 int sg_pool_new(sg_proxy_t *px, const cfg_shard_t *shard, int shard_index, int size, sg_pool_t **out) SG_WUR;

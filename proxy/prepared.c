@@ -10,7 +10,7 @@ static sg_pstmt_t *pstmt_table[PSTMT_BUCKETS];
 static size_t pstmt_live;
 static uint32_t pstmt_epoch;
 
-static uint64_t pstmt_hash(const wire_parse_msg_t *m)
+uint64_t sg_pstmt_content_hash(const wire_parse_msg_t *m)
 {
 	/* FNV-1a over the text and the type OIDs, then a final mix so the
 	 * bucket index uses well-spread bits. */
@@ -38,7 +38,7 @@ static bool pstmt_equal(const sg_pstmt_t *st, const wire_parse_msg_t *m)
 
 sg_pstmt_t *sg_pstmt_intern(const wire_parse_msg_t *m)
 {
-	uint64_t h = pstmt_hash(m);
+	uint64_t h = sg_pstmt_content_hash(m);
 	sg_pstmt_t *st;
 	size_t b;
 
@@ -118,20 +118,25 @@ void sg_pstmt_key_name(uint64_t key, char name[20])
 	name[19] = '\0';
 }
 
+uint64_t sg_pstmt_kept_key_of(uint64_t hash)
+{
+	/* Mixed with the epoch (plus one, so that epoch 0 differs from the
+	 * content hash a named use of the same text has) and finalised again. */
+	uint64_t k = hash ^ (((uint64_t)pstmt_epoch + 1) * 0x9E3779B97F4A7C15ULL);
+
+	k ^= k >> 31;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 29;
+	return k ? k : 1; /* 0 means "no statement" in the server's op queue */
+}
+
 uint64_t sg_pstmt_kept_key(sg_pstmt_t *st)
 {
 	uint64_t k;
 
 	if (st->kkey_epoch == pstmt_epoch)
 		return st->kkey;
-	/* Mixed with the epoch (plus one, so that epoch 0 differs from the
-	 * content hash a named use of the same text has) and finalised again. */
-	k = st->hash ^ (((uint64_t)pstmt_epoch + 1) * 0x9E3779B97F4A7C15ULL);
-	k ^= k >> 31;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 29;
-	if (k == 0)
-		k = 1; /* 0 means "no statement" in the server's op queue */
+	k = sg_pstmt_kept_key_of(st->hash);
 	st->kkey = k;
 	st->kkey_epoch = pstmt_epoch;
 	sg_pstmt_key_name(k, st->kname);

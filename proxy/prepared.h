@@ -29,9 +29,9 @@
 #include "wire.h"
 
 struct sg_pstmt {
-	uint64_t hash;    /* of the content; unique among live statements */
-	char gname[20];   /* backend name, "sg_" + hex(hash) */
-	uint64_t kkey;    /* kept key in kkey_epoch: see sg_pstmt_kept_key */
+	uint64_t hash;  /* of the content; unique among live statements */
+	char gname[20]; /* backend name, "sg_" + hex(hash) */
+	uint64_t kkey;  /* kept key in kkey_epoch: see sg_pstmt_kept_key */
 	uint32_t kkey_epoch;
 	char kname[20];   /* backend name of the kept statement, "sg_" + hex(kkey) */
 	char *query;      /* owned */
@@ -41,6 +41,10 @@ struct sg_pstmt {
 	sg_pstmt_t *next; /* intern table chain */
 };
 
+/* The digest of a statement's text and parameter types. */
+uint64_t sg_pstmt_content_hash(const wire_parse_msg_t *m);
+/* The kept key of a content hash in the current epoch (never 0). */
+uint64_t sg_pstmt_kept_key_of(uint64_t hash);
 /* Returns the interned statement with one more reference, or NULL (ENOMEM). */
 sg_pstmt_t *sg_pstmt_intern(const wire_parse_msg_t *m);
 void sg_pstmt_unref(sg_pstmt_t *st);

@@ -29,6 +29,7 @@ typedef struct sg_stats {
 	uint64_t statements_evicted; /* backend statements closed by max_server_statements */
 	uint64_t schema_epochs;      /* schema changes that renamed every kept statement */
 	uint64_t batches_replayed;   /* batches re-run after a kept statement went stale */
+	uint64_t simple_prepared;    /* simple Queries run as statements kept prepared */
 	uint64_t protocol_errors;
 	uint64_t reloads, reload_failures;
 	uint64_t fanouts;         /* statements run on several shards at once */

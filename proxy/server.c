@@ -59,13 +59,9 @@ sg_server_t *server_connect(sg_pool_t *pool)
 	s->state_since_ms = sg_now_ms();
 	s->tx_status = 'I';
 	sg_list_init(&s->pool_node);
-	uv_tcp_init(pool->px->loop, &s->tcp);
-	s->tcp.data = s;
-	sg_outq_init(&s->out, (uv_stream_t *)&s->tcp, server_out_done, s);
-	uv_tcp_nodelay(&s->tcp, 1);
 	s->connect_req.data = s;
-	err = uv_tcp_connect(&s->connect_req, &s->tcp, (const struct sockaddr *)&pool->addr,
-	                     server_connect_cb);
+	err = sg_pool_connect(pool, &s->h, s, &s->connect_req, server_connect_cb);
+	sg_outq_init(&s->out, &s->h.stream, server_out_done, s);
 	if (err != 0) {
 		log_server(s, LOG_WARN, "connect to %s:%d failed: %s", pool->host, pool->port,
 		           uv_strerror(err));
@@ -73,7 +69,7 @@ sg_server_t *server_connect(sg_pool_t *pool)
 		 * callback reports to the pool as for any closed server. */
 		s->state = SV_CLOSING;
 		pool->nclosing++;
-		uv_close((uv_handle_t *)&s->tcp, server_close_cb);
+		uv_close(&s->h.handle, server_close_cb);
 		return NULL;
 	}
 	pool->px->stats.server_connects++;
@@ -108,7 +104,7 @@ static void server_connect_cb(uv_connect_t *req, int status)
 	if (err == 0)
 		err = server_flush(s);
 	if (err == 0)
-		err = uv_read_start((uv_stream_t *)&s->tcp, server_alloc_cb, server_read_cb);
+		err = uv_read_start(&s->h.stream, server_alloc_cb, server_read_cb);
 	if (err != 0) {
 		server_fail(s, "could not send startup packet");
 		return;
@@ -137,7 +133,7 @@ void server_close(sg_server_t *s, const char *why)
 		free(s->scram);
 		s->scram = NULL;
 	}
-	uv_close((uv_handle_t *)&s->tcp, server_close_cb);
+	uv_close(&s->h.handle, server_close_cb);
 }
 
 static void server_close_cb(uv_handle_t *h)
@@ -416,34 +412,54 @@ static void server_note_error(sg_server_t *s, const wire_frame_t *f, bool *fatal
 	}
 }
 
-/* PostgreSQL names the statement in some errors (a Bind with the wrong
- * number of parameters): the client must read its own name, not the
- * backend's "sg_..." one. True when the renamed error was queued for the
- * client in place of f (server_process copied what came before it). */
-static bool server_error_rename(sg_server_t *s, const wire_frame_t *f)
+/* An error as the client must read it: PostgreSQL names the statement in
+ * some errors (a Bind with the wrong number of parameters), and the client
+ * knows its own name, not the backend's "sg_..."; the position of an error
+ * in a simple Query run as a kept statement is one in the rewritten text
+ * (client_simple.c). True when the edited error was queued for the client
+ * in place of f (server_process copied what came before it). */
+static bool server_error_edit(sg_server_t *s, const wire_frame_t *f)
 {
-	char from[24], to[128];
+	char from[24] = "", to[128] = "";
 	const char *p, *name;
 	wire_error_t e;
 	wbuf_t tmp;
-	int err;
+	int err, pos;
 
-	if (wire_error_parse(f, &e) != 0 || e.message == NULL || (p = strstr(e.message, "\"sg_")) == NULL ||
-	    strlen(p) < 21 || p[20] != '"')
+	if (wire_error_parse(f, &e) != 0)
 		return false;
-	memcpy(from, p + 1, 19);
-	from[19] = '\0';
-	name = client_stmt_name(s->client, from);
-	if (name == NULL || strlen(name) + 3 > sizeof(to))
+	pos = client_simple_error_pos(s->client, s, e.position);
+	if (e.message != NULL && (p = strstr(e.message, "\"sg_")) != NULL && strlen(p) >= 21 &&
+	    p[20] == '"') {
+		memcpy(from, p + 1, 19);
+		from[19] = '\0';
+		name = client_stmt_name(s->client, from);
+		if (name != NULL && strlen(name) + 3 <= sizeof(to)) {
+			snprintf(to, sizeof(to), "\"%s\"", name);
+			snprintf(from, sizeof(from), "\"%.19s\"", p + 1);
+		} else {
+			from[0] = '\0';
+		}
+	}
+	if (pos <= 0 && from[0] == '\0')
 		return false;
-	snprintf(to, sizeof(to), "\"%s\"", name);
-	snprintf(from, sizeof(from), "\"%.19s\"", p + 1);
 	wbuf_init(&tmp);
-	err = wire_write_error_renamed(&tmp, f, from, to);
+	err = wire_write_error_edit(&tmp, f, from[0] ? from : NULL, to, pos);
 	if (err == 0)
 		wbuf_put(&s->client->out.pending, tmp.data, tmp.len);
 	wbuf_free(&tmp);
 	return err == 0;
+}
+
+/* A RowDescription answers the Describe of a simple Query run as a kept
+ * statement (client_simple.c): the NoData it could have been is not due. */
+static void server_ops_skip_no_data(sg_server_t *s)
+{
+	if (s->ops_len == 0 || s->ops[s->ops_head].type != 'n')
+		return;
+	s->ops_head++;
+	if (--s->ops_len == 0)
+		s->ops_head = 0;
 }
 
 /* Handles one reply while attached; returns true if it must NOT be relayed. */
@@ -468,6 +484,8 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 		else
 			c->tx_status = status;
 		server_ops_drop_segment(s); /* anything of this segment still due was skipped */
+		if (c->simple.active && c->simple.seg == s->seg_done)
+			client_simple_done(c);
 		if (s->seg_done < s->seg_sent)
 			s->seg_done++;
 		if (s->schema_change && status == 'I') {
@@ -481,8 +499,9 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 		if (c->replay.state == REPLAY_SWALLOW) {
 			/* The stale statement's batch ended: run it again. */
 			if (*err == 0)
-				*err = client_replay_run(c, s);
-			return true;
+				*err = client_replay_end(c, s, status);
+			if (status == 'I')
+				return true;
 		}
 		if (server_is_releasable(s))
 			s->release_due = true;
@@ -495,10 +514,10 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 		server_ops_drop_segment(s);
 		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done + 1)
 			c->pending_set->failed = true;
-		if (c->replay.state != REPLAY_OFF && client_replay_on_error(c, s, stale && !fatal))
+		if (c->replay.state != REPLAY_OFF && client_replay_on_error(c, s, f, stale && !fatal))
 			return true;
 		client_replay_release_held(c);
-		if (!fatal && c->bcast == NULL && server_error_rename(s, f))
+		if (!fatal && c->bcast == NULL && server_error_edit(s, f))
 			return true;
 		if (fatal && (c->pin_reason != NULL || sg_px->cfg->pool.mode == POOL_MODE_SESSION)) {
 			/* The client's session was this backend's: it ends as
@@ -510,7 +529,11 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 	case '1':
 	case '2':
 	case '3':
+	case 'n':
 		return server_ops_complete(s, f->type);
+	case 'T':
+		server_ops_skip_no_data(s);
+		return false;
 	default:
 		return false;
 	}
@@ -717,7 +740,7 @@ static void server_after_relay(sg_server_t *s)
 	}
 	s->release_due = false;
 	if (client_output_full(c) && !s->reading_paused) {
-		uv_read_stop((uv_stream_t *)&s->tcp);
+		uv_read_stop(&s->h.stream);
 		s->reading_paused = true;
 	}
 }
@@ -765,6 +788,6 @@ void server_read_resume(sg_server_t *s)
 	if (!s->reading_paused || s->state == SV_CLOSING)
 		return;
 	s->reading_paused = false;
-	if (uv_read_start((uv_stream_t *)&s->tcp, server_alloc_cb, server_read_cb) != 0)
+	if (uv_read_start(&s->h.stream, server_alloc_cb, server_read_cb) != 0)
 		server_close(s, "could not resume reading");
 }

@@ -38,7 +38,7 @@ typedef struct sg_pending_op {
 } sg_pending_op_t;
 
 struct sg_server {
-	uv_tcp_t tcp;
+	sg_backend_handle_t h; /* TCP or Unix-domain socket (pool.h) */
 	uv_connect_t connect_req;
 	sg_pool_t *pool;     /* borrowed; the pool outlives its servers */
 	sg_client_t *client; /* borrowed while attached, else NULL */

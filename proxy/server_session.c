@@ -241,7 +241,7 @@ void server_detach(sg_server_t *s)
  * i.e. once the cancel has been processed: drivers wait for that close
  * before they reuse the connection. */
 typedef struct server_cancel_req {
-	uv_tcp_t tcp;
+	sg_backend_handle_t h;
 	uv_connect_t connect;
 	uv_write_t write;
 	uint8_t pkt[16];
@@ -276,8 +276,8 @@ static void cancel_write_cb(uv_write_t *req, int status)
 {
 	server_cancel_req_t *r = req->data;
 
-	if (status < 0 || uv_read_start((uv_stream_t *)&r->tcp, cancel_alloc_cb, cancel_read_cb) != 0)
-		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+	if (status < 0 || uv_read_start(&r->h.stream, cancel_alloc_cb, cancel_read_cb) != 0)
+		uv_close(&r->h.handle, cancel_close_cb);
 }
 
 static void cancel_connect_cb(uv_connect_t *req, int status)
@@ -285,8 +285,8 @@ static void cancel_connect_cb(uv_connect_t *req, int status)
 	server_cancel_req_t *r = req->data;
 	uv_buf_t buf = uv_buf_init((char *)r->pkt, sizeof(r->pkt));
 
-	if (status < 0 || uv_write(&r->write, (uv_stream_t *)&r->tcp, &buf, 1, cancel_write_cb) != 0)
-		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+	if (status < 0 || uv_write(&r->write, &r->h.stream, &buf, 1, cancel_write_cb) != 0)
+		uv_close(&r->h.handle, cancel_close_cb);
 }
 
 void server_cancel(sg_server_t *s, uint64_t requester)
@@ -312,13 +312,10 @@ void server_cancel(sg_server_t *s, uint64_t requester)
 	memcpy(r->pkt, b.data, sizeof(r->pkt));
 	wbuf_free(&b);
 	r->requester = requester;
-	uv_tcp_init(s->pool->px->loop, &r->tcp);
-	r->tcp.data = r;
 	r->connect.data = r;
 	r->write.data = r;
-	if (uv_tcp_connect(&r->connect, &r->tcp, (const struct sockaddr *)&s->pool->addr,
-	                   cancel_connect_cb) != 0)
-		uv_close((uv_handle_t *)&r->tcp, cancel_close_cb);
+	if (sg_pool_connect(s->pool, &r->h, r, &r->connect, cancel_connect_cb) != 0)
+		uv_close(&r->h.handle, cancel_close_cb);
 	log_server(s, LOG_INFO, "cancel request sent backend_pid=%d", (int)s->backend_pid);
 }
 

@@ -170,14 +170,17 @@ typedef struct wire_error {   /* 'E' and 'N'; absent fields are NULL */
 	const char *message;  /* 'M' */
 	const char *detail;   /* 'D' */
 	const char *hint;     /* 'H' */
+	const char *position; /* 'P' */
 } wire_error_t;
 int wire_error_parse(const wire_frame_t *f, wire_error_t *e) SG_WUR;
 int wire_command_complete_parse(const wire_frame_t *f, const char **tag) SG_WUR; /* 'C' */
-/* Writes the ErrorResponse/NoticeResponse f again with every `from` in its
- * message and detail replaced by `to` (a backend statement name by the
- * client's own); SG_EPROTO if f is malformed (b then holds a partial
- * message the caller must discard). */
-int wire_write_error_renamed(wbuf_t *b, const wire_frame_t *f, const char *from, const char *to) SG_WUR;
+/* Writes the ErrorResponse/NoticeResponse f again, edited: with `from`
+ * (unless NULL) replaced by `to` in its message and detail (a backend
+ * statement name by the client's own), and with position > 0 as its 'P'
+ * field (a position in the text the client sent). SG_EPROTO if f is
+ * malformed (b then holds a partial message the caller must discard). */
+int wire_write_error_edit(wbuf_t *b, const wire_frame_t *f, const char *from, const char *to,
+                          int position) SG_WUR;
 
 /* ---- backend messages: write (to clients) ---- */
 int wire_write_auth(wbuf_t *b, int32_t code, const void *data, size_t len);
@@ -220,6 +223,10 @@ int wire_write_parse(wbuf_t *b, const char *stmt, const char *query, uint16_t np
  * verbatim from a parsed Bind: used to rename the target statement. */
 int wire_write_bind_renamed(wbuf_t *b, const char *portal, const char *stmt, const uint8_t *rest,
                             size_t rest_len);
+/* Bind with every parameter (none NULL) and every result column in text
+ * format: what a simple Query gives the client. */
+int wire_write_bind_text(wbuf_t *b, const char *portal, const char *stmt, uint16_t nparams,
+                         const char *const *values) SG_WUR;
 int wire_write_describe(wbuf_t *b, char kind, const char *name);
 int wire_write_close(wbuf_t *b, char kind, const char *name);
 int wire_write_execute(wbuf_t *b, const char *portal, int32_t max_rows);

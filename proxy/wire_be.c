@@ -5,6 +5,7 @@
  * consumed exactly where the protocol fixes its layout. */
 #include "wire.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define WIRE_LEN_MAX  ((size_t)INT32_MAX)
@@ -186,6 +187,9 @@ static void error_field_set(wire_error_t *e, uint8_t code, const char *value, co
 	case 'H':
 		e->hint = value;
 		break;
+	case 'P':
+		e->position = value;
+		break;
 	default:
 		break; /* the protocol says to ignore unknown field types */
 	}
@@ -239,15 +243,18 @@ static void put_replaced(wbuf_t *b, const char *value, const char *from, const c
 	wbuf_put_cstr(b, value);
 }
 
-int wire_write_error_renamed(wbuf_t *b, const wire_frame_t *f, const char *from, const char *to)
+int wire_write_error_edit(wbuf_t *b, const wire_frame_t *f, const char *from, const char *to, int position)
 {
+	char pos[16];
 	size_t mark;
 	wire_rd_t rd;
 	const char *value;
 	uint8_t code;
 
-	if (from[0] == '\0' || (f->type != 'E' && f->type != 'N') || frame_open(f, f->type, &rd) != 0)
+	if ((from != NULL && from[0] == '\0') || (f->type != 'E' && f->type != 'N') ||
+	    frame_open(f, f->type, &rd) != 0)
 		return SG_EPROTO;
+	snprintf(pos, sizeof(pos), "%d", position);
 	mark = wbuf_msg_begin(b, f->type);
 	for (;;) {
 		code = wire_rd_u8(&rd);
@@ -257,10 +264,10 @@ int wire_write_error_renamed(wbuf_t *b, const wire_frame_t *f, const char *from,
 		if (value == NULL)
 			break;
 		wbuf_put_u8(b, code);
-		if (code == 'M' || code == 'D')
+		if (from != NULL && (code == 'M' || code == 'D'))
 			put_replaced(b, value, from, to);
 		else
-			wbuf_put_cstr(b, value);
+			wbuf_put_cstr(b, code == 'P' && position > 0 ? pos : value);
 	}
 	wbuf_put_u8(b, 0);
 	wbuf_msg_end(b, mark);

@@ -425,6 +425,28 @@ int wire_write_bind_renamed(wbuf_t *b, const char *portal, const char *stmt, con
 	return msg_finish(b, start, mark);
 }
 
+int wire_write_bind_text(wbuf_t *b, const char *portal, const char *stmt, uint16_t nparams,
+                         const char *const *values)
+{
+	size_t start = b->len, mark, len;
+	uint16_t i;
+
+	mark = wbuf_msg_begin(b, 'B');
+	wbuf_put_cstr(b, portal);
+	wbuf_put_cstr(b, stmt);
+	put_count(b, 0); /* every parameter in text format */
+	put_count(b, nparams);
+	for (i = 0; i < nparams; i++) {
+		len = strlen(values[i]);
+		if (len > WIRE_LEN_MAX)
+			return SG_ERANGE;
+		wbuf_put_i32(b, (int32_t)len);
+		wbuf_put(b, values[i], len);
+	}
+	put_count(b, 0); /* every result column in text format */
+	return msg_finish(b, start, mark);
+}
+
 static int write_target(wbuf_t *b, uint8_t type, char kind, const char *name)
 {
 	size_t start = b->len, mark;

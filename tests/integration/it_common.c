@@ -475,6 +475,28 @@ size_t it_raw_startup(uint8_t *buf, size_t cap, const char *user, const char *da
 	return n;
 }
 
+void it_check_cancel(PGconn *c)
+{
+	PGcancel *cancel;
+	char err[256] = "", state[6];
+	double t0;
+
+	t0 = it_now();
+	assert_int_equal(PQsendQuery(c, "SELECT pg_sleep(10)"), 1);
+	it_sleep_ms(300);
+	cancel = PQgetCancel(c);
+	assert_non_null(cancel);
+	if (!PQcancel(cancel, err, sizeof(err))) {
+		PQfreeCancel(cancel);
+		fail_msg("PQcancel: %s", err);
+	}
+	PQfreeCancel(cancel);
+	it_drain(c, state);
+	assert_string_equal(state, "57014");
+	assert_true(it_now() - t0 < 5.0);
+	it_expect_scalar(c, "SELECT 'still here'", "still here");
+}
+
 void it_pipe_expect(PGconn *c, ExecStatusType st, const char *value, const char *sqlstate)
 {
 	PGresult *r = PQgetResult(c);

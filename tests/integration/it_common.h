@@ -71,6 +71,10 @@ const char *it_result_sqlstate(const PGresult *r);
  * the first error (copied to state, 6 bytes) or "" if none. */
 void it_drain(PGconn *conn, char state[6]);
 
+/* Cancels a pg_sleep(10) running on conn (PQcancel) and checks it ends
+ * with 57014 within 5 s and that conn is usable afterwards. */
+void it_check_cancel(PGconn *conn);
+
 /* Reads the next pipeline result and checks its status, (for tuples) its
  * single value and (for errors) its SQLSTATE; after a statement's result
  * also the NULL that ends it. */

@@ -309,24 +309,8 @@ static void test_copy_errors(void **state)
 static void test_cancel(void **state)
 {
 	PGconn *c = app_connect();
-	PGcancel *cancel;
-	char err[256] = "", state_[6];
-	double t0;
 
-	t0 = it_now();
-	assert_int_equal(PQsendQuery(c, "SELECT pg_sleep(10)"), 1);
-	it_sleep_ms(300);
-	cancel = PQgetCancel(c);
-	assert_non_null(cancel);
-	if (!PQcancel(cancel, err, sizeof(err))) {
-		PQfreeCancel(cancel);
-		fail_msg("PQcancel: %s", err);
-	}
-	PQfreeCancel(cancel);
-	it_drain(c, state_);
-	assert_string_equal(state_, "57014");
-	assert_true(it_now() - t0 < 5.0);
-	it_expect_scalar(c, "SELECT 'still here'", "still here");
+	it_check_cancel(c);
 	it_finish(c);
 }
 

@@ -59,13 +59,9 @@ static long long stat_of(const char *name)
 	return v;
 }
 
-/* One unnamed statement (Parse "", Bind, Describe, Execute, Sync) that must
- * return one row and one column: its value and type are checked. */
-static void expect_unnamed(PGconn *c, const char *sql, const char *arg, const char *want, Oid type)
+/* r (taken over) must be one row and one column of this value and type. */
+static void expect_one(PGresult *r, const char *sql, const char *want, Oid type)
 {
-	const char *vals[1] = {arg};
-	PGresult *r = PQexecParams(c, sql, arg != NULL ? 1 : 0, NULL, vals, NULL, NULL, 0);
-
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		char msg[512];
 
@@ -78,6 +74,14 @@ static void expect_unnamed(PGconn *c, const char *sql, const char *arg, const ch
 	assert_string_equal(PQgetvalue(r, 0, 0), want);
 	assert_int_equal(PQftype(r, 0), type);
 	PQclear(r);
+}
+
+/* One unnamed statement (Parse "", Bind, Describe, Execute, Sync). */
+static void expect_unnamed(PGconn *c, const char *sql, const char *arg, const char *want, Oid type)
+{
+	const char *vals[1] = {arg};
+
+	expect_one(PQexecParams(c, sql, arg != NULL ? 1 : 0, NULL, vals, NULL, NULL, 0), sql, want, type);
 }
 
 static void expect_unnamed_error(PGconn *c, const char *sql, int nparams, const char *sqlstate)
@@ -455,6 +459,202 @@ static void test_pipeline(void **state)
 	it_finish(a);
 }
 
+/* ---- simple Queries run as kept statements ---- */
+
+/* The same simple Query directly and through shardgate: everything the
+ * client can see must be equal. */
+static void compare_results(const char *sql, int run, PGresult *want, PGresult *got)
+{
+	static const int fields[] = {PG_DIAG_SQLSTATE, PG_DIAG_MESSAGE_PRIMARY, PG_DIAG_STATEMENT_POSITION};
+	const char *w, *g;
+
+	if (PQresultStatus(want) != PQresultStatus(got))
+		fail_msg("%s (run %d): status %s, directly %s: %s", sql, run,
+		         PQresStatus(PQresultStatus(got)), PQresStatus(PQresultStatus(want)),
+		         PQresultErrorMessage(got));
+	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+		w = PQresultErrorField(want, fields[k]);
+		g = PQresultErrorField(got, fields[k]);
+		if ((w == NULL) != (g == NULL) || (w != NULL && strcmp(w, g) != 0))
+			fail_msg("%s (run %d): error field '%c' is \"%s\", directly \"%s\"", sql, run,
+			         fields[k], g ? g : "(none)", w ? w : "(none)");
+	}
+	assert_string_equal(PQcmdStatus(got), PQcmdStatus(want));
+	assert_int_equal(PQnfields(got), PQnfields(want));
+	assert_int_equal(PQntuples(got), PQntuples(want));
+	for (int col = 0; col < PQnfields(want); col++) {
+		assert_string_equal(PQfname(got, col), PQfname(want, col));
+		if (PQftype(got, col) != PQftype(want, col) || PQfmod(got, col) != PQfmod(want, col))
+			fail_msg("%s (run %d): column %d type %u(%d), directly %u(%d)", sql, run, col,
+			         PQftype(got, col), PQfmod(got, col), PQftype(want, col), PQfmod(want, col));
+		for (int row = 0; row < PQntuples(want); row++) {
+			assert_int_equal(PQgetisnull(got, row, col), PQgetisnull(want, row, col));
+			if (strcmp(PQgetvalue(got, row, col), PQgetvalue(want, row, col)) != 0)
+				fail_msg("%s (run %d): row %d column %d is \"%s\", directly \"%s\"", sql, run,
+				         row, col, PQgetvalue(got, row, col), PQgetvalue(want, row, col));
+		}
+	}
+}
+
+/* Constants in every context the rewrite must get right (sql/paramize.h):
+ * replaced where a parameter of the same type means the same, kept where
+ * it would not (positions, string constants, typed literals, out-of-range
+ * integers), shared where the expression must match (GROUP BY a + 1). */
+static const char *const simple_corpus[] = {
+        "SELECT a FROM sc WHERE id = 5",
+        "SELECT a, t FROM sc WHERE id = 2147483647",
+        "SELECT id FROM sc WHERE b = 5000000000",
+        "SELECT id FROM sc WHERE b > 9223372036854775807",
+        "SELECT id FROM sc WHERE id = 2147483648",
+        "SELECT id FROM sc WHERE id = 99999999999999999999",
+        "SELECT id FROM sc WHERE n = 1.67",
+        "SELECT id FROM sc WHERE f < 1e1 ORDER BY id",
+        "SELECT id FROM sc WHERE id IN (1, 2, 3, 2) ORDER BY id",
+        "SELECT id FROM sc WHERE id NOT IN (1, 2) AND id < 5 ORDER BY id",
+        "SELECT id FROM sc WHERE id IN (1, 1+1) ORDER BY id",
+        "SELECT id FROM sc WHERE id IN (1)",
+        "SELECT a + 1, count(id) FROM sc GROUP BY a + 1 ORDER BY 1",
+        "SELECT a + 1 AS x FROM sc GROUP BY a + 1 HAVING count(id) > 3 ORDER BY x",
+        "SELECT DISTINCT a * 2 FROM sc ORDER BY a * 2",
+        "SELECT id FROM sc ORDER BY 1 DESC LIMIT 3",
+        "SELECT id FROM sc WHERE id = -(-3)",
+        "SELECT 1 + 1, 2 * 3, 10 / 4, 10 % 3, 7 - 10",
+        "SELECT -2147483648",
+        "SELECT -9223372036854775808",
+        "SELECT 5 = 5",
+        "SELECT 1.50 * 2, 10 / 4.0, 2 ^ 3",
+        "SELECT abs(-3)",
+        "SELECT id FROM sc WHERE id = 007",
+        "SELECT a FROM sc WHERE id = 5 / 0",
+        "SELECT a FROM sc WHERE id = 1 + 2147483647",
+        "SELECT id FROM sc WHERE b = 1000000000 * 3",
+        "SELECT a FROM sc WHERE id = 123456 AND nosuch > 5",
+        "SELECT a FROM sc WHERE id = 123456 AND t > 5",
+        "SELECT t FROM sc WHERE t = 'v5' AND id = 5",
+        "SELECT d FROM sc WHERE d > date '2024-01-10' AND id < 12 ORDER BY d",
+        "SELECT id FROM sc WHERE id BETWEEN 3 AND 6 ORDER BY id",
+        "SELECT id, CASE WHEN a = 1 THEN 'one' ELSE 'other' END FROM sc WHERE id < 4 ORDER BY id",
+        "SELECT id FROM sc WHERE a = 1::bigint ORDER BY id",
+        "SELECT id::text || 'x' FROM sc WHERE id = 3",
+        "SELECT a FROM sc WHERE id = 3;",
+        "SELECT a FROM sc WHERE id = 3 -- a comment: 5 = 5",
+        "SELECT /* 7 */ a FROM sc WHERE id = /* c */ 4",
+        "WITH x AS (SELECT id FROM sc WHERE id < 3) SELECT count(id) FROM x WHERE id > 0",
+        "SELECT sum(n), avg(f) > 0.5 FROM sc WHERE id <= 10",
+        "SELECT id FROM sc WHERE a <> 0 AND a != 1 ORDER BY id LIMIT 5",
+        "SELECT id FROM sc WHERE id = 3 UNION ALL SELECT id FROM sc WHERE id = 4 ORDER BY 1",
+        "SELECT id FROM sc WHERE id IN (SELECT id FROM sc WHERE a = 2) ORDER BY id LIMIT 3",
+        "VALUES (1, 'a'), (2, 'b')",
+        "SELECT id % 2 = 0 AS even FROM sc WHERE id < 3 ORDER BY id",
+        "SELECT x.id FROM sc x JOIN sc y ON y.id = x.id + 1 WHERE x.id = 10",
+        "SELECT id FROM sc WHERE id = ANY('{1,2}') ORDER BY id",
+        "SELECT id FROM sc WHERE (a, id) = (1, 1)",
+        "SELECT id FROM sc WHERE id = 3 FOR UPDATE",
+        "UPDATE sc SET a = 4 WHERE id = 50 RETURNING id, a",
+        "INSERT INTO sc (id, a) VALUES (51, 3) ON CONFLICT (id) DO UPDATE SET a = 3 RETURNING id, a",
+        "DELETE FROM sc WHERE id = 999",
+        "SELECT 1; SELECT a FROM sc WHERE id = 2",
+        "SELECT $1",
+        "SELECT a FROM sc WHERE id = 3 AND",
+};
+
+static void test_simple_as_prepared(void **state)
+{
+	PGconn *direct = it_connect_direct(it_env_int("PG1_PORT")), *a = app_connect();
+	long long converted = stat_of("simple_prepared");
+	size_t i;
+
+	exec_clear(direct, "DROP TABLE IF EXISTS sc; CREATE TABLE sc (id int PRIMARY KEY, a int, b bigint, "
+	                   "n numeric(10,2), t text, d date, f float8)");
+	exec_clear(direct, "INSERT INTO sc SELECT g, g % 7, g * 1000000000::bigint, g / 3.0, 'v' || g, "
+	                   "date '2024-01-01' + g, g / 7.0 FROM generate_series(1, 50) g");
+	for (i = 0; i < sizeof(simple_corpus) / sizeof(simple_corpus[0]); i++) {
+		PGresult *want = PQexec(direct, simple_corpus[i]);
+
+		/* the first run is relayed as it is, later ones rewritten */
+		for (int run = 1; run <= 3; run++) {
+			PGresult *got = PQexec(a, simple_corpus[i]);
+			compare_results(simple_corpus[i], run, want, got);
+			PQclear(got);
+		}
+		PQclear(want);
+	}
+	if (!it_direct())
+		assert_true(stat_of("simple_prepared") - converted >= 80);
+	it_finish(direct);
+	it_finish(a);
+}
+
+static void expect_simple(PGconn *c, const char *sql, const char *want, Oid type)
+{
+	expect_one(PQexec(c, sql), sql, want, type);
+}
+
+/* Leaves the simple Query `sql` kept on both backends (it is rewritten
+ * from its second sighting on). */
+static void warm_both_simple(const char *sql, const char *want, Oid type)
+{
+	PGconn *a = app_connect(), *b = app_connect();
+
+	exec_clear(a, "BEGIN");
+	expect_simple(a, sql, want, type);
+	expect_simple(a, sql, want, type);
+	exec_clear(b, "BEGIN");
+	expect_simple(b, sql, want, type);
+	exec_clear(a, "COMMIT");
+	exec_clear(b, "COMMIT");
+	it_finish(a);
+	it_finish(b);
+}
+
+/* A simple Query whose kept statement went stale behind shardgate's back
+ * runs again outside a transaction block; inside one the client gets
+ * PostgreSQL's error, once. */
+static void test_simple_ddl_behind_proxy(void **state)
+{
+	PGconn *a = app_connect();
+	const char *sql = "SELECT a FROM st_sbehind WHERE 1 < 2";
+	long long replays = stat_of("batches_replayed");
+	PGresult *r;
+
+	exec_clear(a, "DROP TABLE IF EXISTS st_sbehind; CREATE TABLE st_sbehind (a int); "
+	              "INSERT INTO st_sbehind VALUES (5)");
+	warm_both_simple(sql, "5", INT4OID);
+	exec_direct("ALTER TABLE st_sbehind ALTER COLUMN a TYPE bigint");
+	for (int i = 0; i < 4; i++)
+		expect_simple(a, sql, "5", INT8OID);
+	if (!it_direct())
+		assert_int_equal(stat_of("batches_replayed") - replays, 1);
+
+	if (it_direct()) {
+		it_finish(a);
+		return;
+	}
+	warm_both_simple(sql, "5", INT8OID);
+	exec_direct("ALTER TABLE st_sbehind ALTER COLUMN a TYPE text");
+	exec_clear(a, "BEGIN");
+	it_expect_scalar(a, "SELECT 1", "1");
+	r = PQexec(a, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	assert_string_equal(it_result_sqlstate(r), "0A000");
+	PQclear(r);
+	exec_clear(a, "ROLLBACK");
+	expect_simple(a, sql, "5", TEXTOID);
+	it_finish(a);
+}
+
+/* The shard is reached over its Unix-domain socket; cancel goes there too. */
+static void test_unix_socket_backend(void **state)
+{
+	PGconn *a = app_connect();
+
+	it_skip_if_direct(); /* directly, the test connects over TCP */
+	it_expect_scalar(a, "SELECT client_addr IS NULL FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+	                 "t");
+	it_check_cancel(a);
+	it_finish(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +670,9 @@ int main(void)
 	        cmocka_unit_test_teardown(test_eviction, it_teardown),
 	        cmocka_unit_test_teardown(test_errors, it_teardown),
 	        cmocka_unit_test_teardown(test_pipeline, it_teardown),
+	        cmocka_unit_test_teardown(test_unix_socket_backend, it_teardown),
+	        cmocka_unit_test_teardown(test_simple_as_prepared, it_teardown),
+	        cmocka_unit_test_teardown(test_simple_ddl_behind_proxy, it_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
