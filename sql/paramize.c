@@ -41,30 +41,40 @@ static bool tok_is_operand_op(const char *s, const shape_lex_tok_t *t)
 	return false;
 }
 
-/* The type PostgreSQL 15's lexer and make_const give the constant, or 0 to
- * leave it alone: digits only → int4 if it fits, else int8 if it fits; a
- * decimal point or exponent → numeric. A unary minus stays an operator
- * here (-$1), while PostgreSQL types the negated value: that differs only
- * for 2147483648 (-2147483648 is an int4) and beyond int8, which are left
- * alone. So is a leading zero ("007"), so that equal values always have
- * equal text (shared parameters). */
-static uint32_t num_type(const char *p, int len)
+/* int4 if the digits (no leading zero) fit, else int8 if they fit, else 0.
+ * A unary minus stays an operator here (-$1), while PostgreSQL types the
+ * negated value: that differs only for 2147483648 (-2147483648 is an int4),
+ * which is left alone (0), as is everything beyond int8. */
+static uint32_t int_type(const char *p, int len)
 {
-	static const char int4_max[] = "2147483647", int8_max[] = "9223372036854775807";
-	int i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] < '0' || p[i] > '9')
-			return SQL_OID_NUMERIC;
-	if (len > 1 && p[0] == '0')
-		return 0;
-	if (len < 10 || (len == 10 && strncmp(p, int4_max, 10) <= 0))
+	if (len < 10 || (len == 10 && strncmp(p, "2147483647", 10) <= 0))
 		return SQL_OID_INT4;
 	if (len == 10 && strncmp(p, "2147483648", 10) == 0)
 		return 0;
-	if (len < 19 || (len == 19 && strncmp(p, int8_max, 19) <= 0))
+	if (len < 19 || (len == 19 && strncmp(p, "9223372036854775807", 19) <= 0))
 		return SQL_OID_INT8;
 	return 0;
+}
+
+/* The type PostgreSQL 15's lexer and make_const give the constant, or 0 to
+ * leave it alone: digits only → int_type; a decimal point or exponent →
+ * numeric, except in a statement that matches expressions against each
+ * other (GROUP BY, DISTINCT, windows), where 1.5 and 1.50e0 would be equal
+ * constants but different parameters, so they stay constants. *p and *len
+ * are moved past leading zeros, so that equal integers have equal text
+ * (one parameter for `a + 01` and `a + 1`). */
+static uint32_t num_type(const char **p, int *len, bool matches_exprs)
+{
+	int i;
+
+	for (i = 0; i < *len; i++)
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return matches_exprs ? 0 : SQL_OID_NUMERIC;
+	while (*len > 1 && (*p)[0] == '0') {
+		(*p)++;
+		(*len)--;
+	}
+	return int_type(*p, *len);
 }
 
 /* Is toks[i] (a number) a whole item of an IN list: `IN (` or `,` before
@@ -82,15 +92,17 @@ static bool in_list_item(const shape_lex_t *lx, size_t i, int depth, int in_list
 	return tok_is(s, &lx->toks[i + 1], ",") || tok_is(s, &lx->toks[i + 1], ")");
 }
 
-/* The whole text qualifies: ASCII, one statement (a final ';' allowed),
- * no $n, no malformed number. */
+/* The whole text qualifies: ASCII without backslashes, one statement (a
+ * final ';' allowed), no $n, no malformed number. */
 static bool text_qualifies(const shape_lex_t *lx)
 {
 	const unsigned char *p;
 	size_t i;
 
+	/* A backslash may escape a quote when standard_conforming_strings is
+	 * off, which the lexer does not follow: such text is left alone. */
 	for (p = (const unsigned char *)lx->s; *p; p++)
-		if (*p >= 0x80)
+		if (*p >= 0x80 || *p == '\\')
 			return false;
 	for (i = 0; i < lx->ntoks; i++) {
 		const shape_lex_tok_t *t = &lx->toks[i];
@@ -213,10 +225,23 @@ static int paramize_finish(paramize_build_t *b, sql_paramized_t *out)
 
 /* Writes the new text from the tokens: what lay between tokens (spaces,
  * comments) is kept byte for byte, so unreplaced text is unchanged. */
+static bool matches_exprs(const shape_lex_t *lx)
+{
+	size_t i;
+
+	for (i = 0; i < lx->ntoks; i++)
+		if (tok_is_word(lx->s, &lx->toks[i], "group") ||
+		    tok_is_word(lx->s, &lx->toks[i], "distinct") ||
+		    tok_is_word(lx->s, &lx->toks[i], "over") || tok_is_word(lx->s, &lx->toks[i], "window"))
+			return true;
+	return false;
+}
+
 static int paramize_build(const shape_lex_t *lx, paramize_build_t *b)
 {
-	const char *s = lx->s;
-	int depth = 0, in_list = 0, copied = 0;
+	const char *s = lx->s, *c;
+	int depth = 0, in_list = 0, copied = 0, clen;
+	bool matching = matches_exprs(lx);
 	size_t i, num;
 
 	for (i = 0; i < lx->ntoks; i++) {
@@ -236,8 +261,10 @@ static int paramize_build(const shape_lex_t *lx, paramize_build_t *b)
 			continue;
 		if (!tok_is_operand_op(s, &lx->toks[i - 1]) && !in_list_item(lx, i, depth, in_list))
 			continue;
-		type = num_type(s + t->start, t->len);
-		if (type == 0 || (num = param_for(b, s + t->start, t->len, type)) == 0)
+		c = s + t->start;
+		clen = t->len;
+		type = num_type(&c, &clen, matching);
+		if (type == 0 || (num = param_for(b, c, clen, type)) == 0)
 			continue;
 		shape_lex_buf_add(&b->text, s + copied, (size_t)(t->start - copied));
 		emit_param(b, t, num);

@@ -50,14 +50,28 @@ static const want_t cases[] = {
          {"1"},
          {SQL_OID_INT4}},
         /* left alone: positions, LIMIT, typmods, VALUES, strings, typed
-         * literals, a leading zero, 2147483648 (negated it is an int4),
-         * beyond int8, BETWEEN, function arguments */
+         * literals, 2147483648 (negated it is an int4), beyond int8,
+         * BETWEEN, function arguments */
         {"SELECT x::numeric(10, 2) FROM t WHERE d > date '2024-01-01' AND s = 'a' ORDER BY 2 LIMIT 10",
          "SELECT x::numeric(10, 2) FROM t WHERE d > date '2024-01-01' AND s = 'a' ORDER BY 2 LIMIT 10",
          {NULL},
          {0}},
-        {"SELECT 1 WHERE a = 007 OR a = 2147483648 OR a = 9223372036854775808 OR a BETWEEN 1 AND 2 OR f(3)",
-         "SELECT 1 WHERE a = 007 OR a = 2147483648 OR a = 9223372036854775808 OR a BETWEEN 1 AND 2 OR f(3)",
+        {"SELECT 1 WHERE a = 2147483648 OR a = 9223372036854775808 OR a BETWEEN 1 AND 2 OR f(3)",
+         "SELECT 1 WHERE a = 2147483648 OR a = 9223372036854775808 OR a BETWEEN 1 AND 2 OR f(3)",
+         {NULL},
+         {0}},
+        /* leading zeros: the value, and equal integers share a parameter */
+        {"SELECT a + 01 FROM t WHERE b = 007 GROUP BY a + 1",
+         "SELECT a + $1 FROM t WHERE b = $2 GROUP BY a + $1",
+         {"1", "7"},
+         {SQL_OID_INT4, SQL_OID_INT4}},
+        /* decimals stay constants where expressions are matched */
+        {"SELECT a * 1.5, a + 2 FROM t GROUP BY a * 1.5, a + 2",
+         "SELECT a * 1.5, a + $1 FROM t GROUP BY a * 1.5, a + $1",
+         {"2"},
+         {SQL_OID_INT4}},
+        {"SELECT DISTINCT a * 1.5 FROM t WHERE b = 2.5",
+         "SELECT DISTINCT a * 1.5 FROM t WHERE b = 2.5",
          {NULL},
          {0}},
         {"INSERT INTO t (a, b) VALUES (1, 2)", "INSERT INTO t (a, b) VALUES (1, 2)", {NULL}, {0}},
@@ -71,6 +85,7 @@ static const want_t cases[] = {
         {"SELECT a FROM t WHERE b = $1", NULL, {NULL}, {0}},
         {"SELECT a FROM t WHERE b = 2 AND c = 'é'", NULL, {NULL}, {0}},
         {"SELECT a FROM t WHERE b = 2abc", NULL, {NULL}, {0}},
+        {"SELECT a FROM t WHERE b = 2 AND c = 'x\\'", NULL, {NULL}, {0}},
         {"SELECT 'unterminated", NULL, {NULL}, {0}},
 };
 
