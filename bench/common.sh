@@ -126,16 +126,17 @@ shards:
 YAML
 }
 
-# One entry of "shards:": a primary on 127.0.0.1.
+# One entry of "shards:": a primary on 127.0.0.1, or on host $4 (a
+# Unix-socket directory with BENCH_BACKEND=unix).
 sg_yaml_shard() {
-  local name=$1 db=$2 port=$3
+  local name=$1 db=$2 port=$3 host=${4:-127.0.0.1}
   cat <<YAML
   - name: $name
     database: $db
     user: $BENCH_USER
     password: "\${BENCH_SG_PASSWORD}"
     hosts:
-      - { host: 127.0.0.1, port: $port, role: primary }
+      - { host: $host, port: $port, role: primary }
 YAML
 }
 

@@ -15,6 +15,8 @@
 #   SHARDGATE_BIN      the proxy binary                  [build/shardgate, built if missing]
 #   BENCH_ROUTED       1: the routed run (needs shardgate), 0: skip    [1]
 #   BENCH_ROUTED_LAYOUT  clusters (a server per shard) or databases  [clusters]
+#   BENCH_BACKEND      how PgBouncer and shardgate reach PostgreSQL:
+#                      tcp (127.0.0.1) or unix (its socket directory)  [tcp]
 #   BENCH_KEEP=1       keep the temporary directory (logs) afterwards
 #
 # Exit status is non-zero only when the harness itself fails (a server did
@@ -28,6 +30,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-15}
 BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardgate}
 IDLE_CLIENTS=${IDLE_CLIENTS:-5000}
 BENCH_IDLE_TARGET=${BENCH_IDLE_TARGET:-shardgate}
+BENCH_BACKEND=${BENCH_BACKEND:-tcp}
 PROTOCOLS=(simple extended prepared)
 CLIENTS=16
 THREADS=2
@@ -51,6 +54,12 @@ LOAD_START="" LOAD_BEFORE=""
 . "$ROOT/bench/routed.sh"
 
 has_target() { [[ " $BENCH_TARGETS " == *" $1 "* ]]; }
+
+# Where the proxies find PostgreSQL: every cluster's Unix socket lives in
+# $WORK/pg (scripts/pg_local.sh), next to its data directory.
+backend_host() {
+  if [[ $BENCH_BACKEND == unix ]]; then echo "$WORK/pg"; else echo 127.0.0.1; fi
+}
 
 cleanup() {
   local rc=$?
@@ -80,6 +89,10 @@ check_tools() {
   case $BENCH_ROUTED_LAYOUT in
   clusters | databases) ;;
   *) die "BENCH_ROUTED_LAYOUT must be clusters or databases" ;;
+  esac
+  case $BENCH_BACKEND in
+  tcp | unix) ;;
+  *) die "BENCH_BACKEND must be tcp or unix" ;;
   esac
   case $BENCH_IDLE_TARGET in
   shardgate | pgbouncer) ;;
@@ -113,7 +126,7 @@ start_pgbouncer() {
   (umask 077 && printf '"%s" "%s"\n' "$BENCH_USER" "$pw" >"$dir/userlist.txt")
   cat >"$dir/pgbouncer.ini" <<EOF
 [databases]
-$PG_DB = host=127.0.0.1 port=$PG_PORT dbname=$PG_DB
+$PG_DB = host=$(backend_host) port=$PG_PORT dbname=$PG_DB
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -150,7 +163,7 @@ start_shardgate() {
   mkdir -p "$WORK/sg-admin" "$WORK/sg-state"
   (umask 077 && {
     sg_yaml_head "$SG_PORT" 10000 "$WORK/sg-admin" "$SG_ADMIN_PORT" "$POOL_SIZE"
-    sg_yaml_shard bench "$PG_DB" "$PG_PORT"
+    sg_yaml_shard bench "$PG_DB" "$PG_PORT" "$(backend_host)"
     cat <<EOF
 default_shard: bench
 log:
@@ -209,8 +222,10 @@ print_table() {
   local proto k fmt='%-10s %12s %14s %14s %13s %10s\n'
   printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second\n' \
     "$CLIENTS" "$THREADS" "$BENCH_SECONDS" "$SCALE"
-  printf 'load average (1, 5, 15 min): %s at start, %s after setup, %s after the runs\n\n' \
+  printf 'load average (1, 5, 15 min): %s at start, %s after setup, %s after the runs\n' \
     "$LOAD_START" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'clients reach every target over TCP; PgBouncer and shardgate reach PostgreSQL over %s\n\n' \
+    "$([[ $BENCH_BACKEND == unix ]] && echo "its Unix socket" || echo TCP)"
   # shellcheck disable=SC2059
   printf "$fmt" protocol direct pgbouncer shardgate sg/pgbouncer sg/direct
   for proto in "${PROTOCOLS[@]}"; do

@@ -138,7 +138,7 @@ routed_start_shardgate() {
   mkdir -p "$WORK/sgr-admin" "$WORK/sgr-state"
   {
     sg_yaml_head "$SGR_PORT" 1000 "$WORK/sgr-admin" "$SGR_ADMIN_PORT" "$ROUTED_POOL_SIZE"
-    for k in $(seq 1 $ROUTED_NSHARDS); do sg_yaml_shard "s$k" "${RT_DB[k]}" "${RT_PORT[k]}"; done
+    for k in $(seq 1 $ROUTED_NSHARDS); do sg_yaml_shard "s$k" "${RT_DB[k]}" "${RT_PORT[k]}" "$(backend_host)"; done
     cat <<EOF
 default_shard: s1
 hash:
