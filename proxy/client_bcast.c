@@ -19,6 +19,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "server.h"
+#include "sqltext.h"
 
 struct client_bcast {
 	char *sql;           /* owned copy of the statement (broadcast) */
@@ -109,6 +110,8 @@ void client_bcast_send(sg_client_t *c)
 		client_close(c, "out of memory");
 		return;
 	}
+	if (sql_changes_schema(sql))
+		s->schema_change = true; /* kept statements and column orders are renewed (server.c) */
 	s->seg_sent++;
 	sg_px->stats.queries++;
 	if (server_flush(s) != 0)

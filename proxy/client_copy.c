@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "client.h"
 #include "log.h"
 #include "proxy.h"
@@ -283,6 +284,7 @@ int client_copy_start(sg_client_t *c, const char *sql)
 	struct client_copy *cp;
 	const sql_stmt_t *st;
 	sg_plan_t *plan;
+	char why[192] = "";
 	int i, rc = ROUTE_LOCAL;
 
 	plan = router_plan_text(sg_px->router, sql);
@@ -293,12 +295,21 @@ int client_copy_start(sg_client_t *c, const char *sql)
 		client_send_error(c, "ERROR", "0A000", "this COPY cannot be split across shards");
 		goto answered;
 	}
+	if (!st->copy_binary && st->copy_key_column == -1 && st->copy_ncolumns == 0 &&
+	    sg_px->cfg->tables[st->refs[0].table].column != NULL &&
+	    !router_layout_failed(sg_px->router, st->refs[0].table, router_now_us(), why, sizeof(why))) {
+		/* No column list: the key's place is the table's own order. */
+		rc = catalog_wait_layout(c, st->refs[0].table);
+		router_plan_free(plan);
+		return rc != 0 ? rc : ROUTE_WAIT;
+	}
 	if (st->copy_binary || st->copy_key_column < 0) {
 		client_send_error(
 		        c, "ERROR", "0A000",
-		        "COPY into sharded table %s needs a column list naming %s and text or csv format",
+		        "COPY into sharded table %s needs text or csv format and %s among its columns%s%s",
 		        sg_px->cfg->tables[st->refs[0].table].name,
-		        sg_px->cfg->tables[st->refs[0].table].column);
+		        sg_px->cfg->tables[st->refs[0].table].column,
+		        why[0] ? "; its column order could not be read: " : "", why);
 		goto answered;
 	}
 	cp = calloc(1, sizeof(*cp));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "catalog.h"
 #include "client.h"
 #include "fanout.h"
 #include "log.h"
@@ -91,6 +92,12 @@ int client_route_decide(sg_client_t *c, const router_decision_t *d, bool simple,
 	if (d->sqlstate[0] != '\0') {
 		snprintf(msg, msglen, "%s", d->error);
 		return ROUTE_ERROR;
+	}
+	if (d->need_layout >= 0) {
+		/* An INSERT without a column list: routed once the table's
+		 * column order is known (catalog.c); its input stays buffered. */
+		int err = catalog_wait_layout(c, d->need_layout);
+		return err != 0 ? err : ROUTE_WAIT;
 	}
 	if (d->hinted)
 		want = d->shard;
@@ -289,6 +296,8 @@ int client_route_query(sg_client_t *c, const char *sql, int *target)
 		d.shards = UINT64_C(1) << d.shard;
 	}
 	rc = client_route_decide(c, &d, true, target, msg, sizeof(msg));
+	if (rc == ROUTE_WAIT || rc < 0)
+		return rc;
 	if (rc == ROUTE_BCAST)
 		return client_bcast_start(c, sql, d.shards, NULL, NULL, false);
 	if (rc == ROUTE_ERROR && d.sqlstate[0] == '\0' && d.shard < 0 && route_can_fan_out(c, d.kind) &&
@@ -396,7 +405,7 @@ static int route_text_bound(sg_client_t *c, const char *sql, const wire_bind_msg
 		return ROUTE_FORWARD;
 	}
 	rc = client_route_decide(c, &d, false, target, msg, sizeof(msg));
-	if (rc == ROUTE_FORWARD)
+	if (rc == ROUTE_FORWARD || rc == ROUTE_WAIT || rc < 0)
 		return rc;
 	if (m != NULL && route_bound_fans_out(c, &d, rc)) {
 		if (d.kind != SQLK_SELECT || d.fanout_refusal == NULL) {

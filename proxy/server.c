@@ -8,6 +8,7 @@
 #include "fanout.h"
 #include "log.h"
 #include "proxy.h"
+#include "router.h"
 #include "wire.h"
 
 #define SERVER_READ_CHUNK 65536
@@ -381,6 +382,7 @@ static int server_login_msg(sg_server_t *s, const wire_frame_t *f)
 static void server_schema_changed(sg_server_t *s, const char *why)
 {
 	sg_pstmt_epoch_bump();
+	router_layouts_forget(sg_px->router); /* column orders are read again */
 	sg_px->stats.schema_epochs++;
 	log_server(s, LOG_INFO, "prepared statements will be parsed again: %s", why);
 }

@@ -449,10 +449,11 @@ static uint64_t r_insert_rows(rctx_t *c, int ti)
 
 	if (st->insert_select || st->nrows == 0)
 		return r_widen(c, ti, "INSERT without a VALUES list, rows not known");
-	if (st->no_column_list) {
-		/* The table's column order is not known to shardgate. */
+	if (st->no_column_list && !st->key_col_used) {
+		/* The table's column order must be read from a shard first. */
+		c->out->need_layout = ti;
 		snprintf(why, sizeof(why),
-		         "INSERT INTO %s has no column list: name the columns so %s can be found", t->name,
+		         "INSERT INTO %s has no column list and %s's position is not known yet", t->name,
 		         t->column);
 		return r_widen(c, ti, why);
 	}
@@ -613,6 +614,7 @@ int route_statement_q(const sg_shardmap_t *m, const sql_stmt_t *st, const route_
 	bool anywhere = false;
 
 	memset(out, 0, sizeof(*out));
+	out->need_layout = -1;
 	if (st->kind == SQLK_DDL) {
 		out->shards = r_all(m);
 		out->write_all = true;

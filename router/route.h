@@ -36,6 +36,9 @@ typedef struct route_result {
 	char sqlstate[6]; /* non-empty: the statement must fail with this error */
 	char error[256];
 	char reason[512]; /* e.g. "orders.user_id = 42 → slot 113 → shard europe" */
+	/* >= 0: an INSERT without a column list into this config table needs
+	 * the table's column order first (sql_table_spec_t.key_col) */
+	int need_layout;
 } route_result_t;
 
 /* Routes one statement. now_us is the routing clock for now()-relative

@@ -38,8 +38,9 @@ int router_new(config_t *cfg, int64_t now_us, sg_router_t **out, char *err, size
 	r->cfg = config_ref(cfg);
 	r->nspec = cfg->ntables;
 	r->spec = cfg->ntables ? calloc(cfg->ntables, sizeof(*r->spec)) : NULL;
+	r->layouts = cfg->ntables ? calloc(cfg->ntables, sizeof(*r->layouts)) : NULL;
 	r->plans = sql_plan_cache_new(ROUTER_PLAN_CACHE_SIZE, router_plan_free);
-	if ((cfg->ntables && r->spec == NULL) || r->plans == NULL) {
+	if ((cfg->ntables && (r->spec == NULL || r->layouts == NULL)) || r->plans == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = SG_ENOMEM;
 		goto fail;
@@ -73,6 +74,7 @@ void router_unref(sg_router_t *r)
 	if (r->map != NULL)
 		shardmap_unref(r->map);
 	free(r->spec);
+	free(r->layouts);
 	config_unref(r->cfg);
 	free(r);
 }
@@ -259,6 +261,81 @@ static const char *plan_unmergeable(const sql_analysis_t *a)
 	return NULL;
 }
 
+/* A column-order lookup that failed lately: the INSERT fails with it
+ * rather than waiting for another. */
+static bool layout_refused(const sg_router_t *r, int table, int64_t now_us, route_result_t *rr)
+{
+	char why[192];
+
+	if (!router_layout_failed(r, table, now_us, why, sizeof(why)))
+		return false;
+	snprintf(rr->sqlstate, sizeof(rr->sqlstate), "0A000");
+	snprintf(rr->error, sizeof(rr->error),
+	         "INSERT INTO %.48s without a column list: %.48s's position is unknown (%.80s); name the "
+	         "columns",
+	         r->spec[table].name, r->spec[table].column, why);
+	return true;
+}
+
+/* An INSERT without a column list routed by a column order read more than
+ * ROUTER_LAYOUT_TTL_US ago: the config table to read it again for, else -1. */
+static int layout_expired(sg_router_t *r, const sql_stmt_t *st, int64_t now_us)
+{
+	size_t i;
+	int t;
+
+	if (st->kind != SQLK_INSERT || !st->no_column_list || !st->key_col_used)
+		return -1;
+	for (i = 0; i < st->nrefs; i++) {
+		t = st->refs[i].table;
+		if (!st->refs[i].written || t < 0 || (size_t)t >= r->nspec)
+			continue;
+		if (r->spec[t].key_col == 0)
+			return t; /* expired and being read again: the cached plan's keys are stale */
+		if (now_us - r->layouts[t].learnt_us < ROUTER_LAYOUT_TTL_US)
+			return -1;
+		r->spec[t].key_col = 0; /* plans keep their keys until it is read again */
+		return t;
+	}
+	return -1;
+}
+
+void router_layout_learnt(sg_router_t *r, int table, int key_col, const char *error, int64_t now_us)
+{
+	if (table < 0 || (size_t)table >= r->nspec)
+		return;
+	r->spec[table].key_col = key_col;
+	r->layouts[table].learnt_us = now_us;
+	snprintf(r->layouts[table].error, sizeof(r->layouts[table].error), "%s", error ? error : "");
+	r->layouts[table].retry_us = now_us + ROUTER_LAYOUT_RETRY_US;
+	/* Plans analysed without it are stale. */
+	sql_plan_cache_clear(r->plans);
+}
+
+bool router_layout_failed(const sg_router_t *r, int table, int64_t now_us, char *why, size_t whylen)
+{
+	const router_layout_t *l = &r->layouts[table];
+
+	if (l->error[0] == '\0' || now_us >= l->retry_us)
+		return false;
+	snprintf(why, whylen, "%s", l->error);
+	return true;
+}
+
+void router_layouts_forget(sg_router_t *r)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < r->nspec; i++) {
+		any = any || r->spec[i].key_col != 0 || r->layouts[i].error[0] != '\0';
+		r->spec[i].key_col = 0;
+		r->layouts[i].error[0] = '\0';
+	}
+	if (any)
+		sql_plan_cache_clear(r->plans);
+}
+
 static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_params_t *params, int64_t now_us,
                              const char *hint_shard, const char *hint_key, bool explain, router_decision_t *d)
 {
@@ -269,6 +346,7 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 
 	memset(d, 0, sizeof(*d));
 	d->shard = -1;
+	d->need_layout = -1;
 	d->pin = p->pin;
 	d->unmergeable = plan_unmergeable(a);
 	d->nstmts = a->nstmts;
@@ -300,6 +378,15 @@ static int route_plan_hinted(sg_router_t *r, const sg_plan_t *p, const route_par
 		rc = route_statement_q(r->map, &a->stmts[i], params, now_us, !explain, &rr);
 		if (rc != 0)
 			return rc;
+		if (rr.need_layout < 0 && rr.sqlstate[0] == '\0')
+			rr.need_layout = layout_expired(r, &a->stmts[i], now_us);
+		if (rr.need_layout >= 0 && rr.sqlstate[0] == '\0' &&
+		    layout_refused(r, rr.need_layout, now_us, &rr))
+			rr.need_layout = -1;
+		if (rr.need_layout >= 0 && rr.sqlstate[0] == '\0') {
+			d->need_layout = rr.need_layout;
+			return 0; /* routed once the column order is known */
+		}
 		if (rr.sqlstate[0] != '\0') {
 			memcpy(d->sqlstate, rr.sqlstate, sizeof(d->sqlstate));
 			snprintf(d->error, sizeof(d->error), "%s", rr.error);

@@ -32,11 +32,24 @@ typedef struct sg_plan {
 	const char *pin;  /* sql_pin_reason of the text (static string), cached with the plan */
 } sg_plan_t;
 
+/* What a shard's catalog said about a sharded table's column order. */
+typedef struct router_layout {
+	int64_t learnt_us; /* when key_col was read; read again after ROUTER_LAYOUT_TTL_US */
+	int64_t retry_us;  /* a failed lookup is not repeated before this */
+	char error[192];   /* why the last lookup failed ("" none) */
+} router_layout_t;
+
+#define ROUTER_LAYOUT_RETRY_US (5 * INT64_C(1000000))
+/* Schema changes made through shardgate renew column orders at once; one
+ * made directly on the shards is seen within this long. */
+#define ROUTER_LAYOUT_TTL_US (60 * INT64_C(1000000))
+
 typedef struct sg_router {
 	int refs;
 	config_t *cfg; /* one reference */
 	sg_shardmap_t *map;
-	sql_table_spec_t *spec; /* cfg->ntables entries, same order */
+	sql_table_spec_t *spec;   /* cfg->ntables entries, same order */
+	router_layout_t *layouts; /* cfg->ntables entries */
 	size_t nspec;
 	sql_plan_cache_t *plans;
 	uint64_t analyzed;    /* libpg_query runs */
@@ -61,6 +74,9 @@ typedef struct router_decision {
 	 * rows once per shard (reason: sql_stmt_t.dup_reason of the first
 	 * statement, a static string). NULL for a single-shard answer. */
 	const char *fanout_refusal;
+	/* >= 0: the config table whose column order must be read from a
+	 * shard before this INSERT (no column list) can be routed */
+	int need_layout;
 	char set_shard[64]; /* SQLK_SET_SHARD: the name ("" for RESET) */
 	char sqlstate[6];   /* non-empty: answer with this error */
 	char error[256];
@@ -93,6 +109,16 @@ int router_route_plan(sg_router_t *r, const sg_plan_t *p, const route_params_t *
  * them). SG_ENOTSUP when the statement cannot be split (not a single
  * INSERT ... VALUES, a row without a usable key). */
 int router_split_insert(sg_router_t *r, const char *sql, int64_t now_us, char **out, uint64_t *shards) SG_WUR;
+/* A shard's catalog answered for config table `table`: key_col > 0 is the
+ * sharding column's 1-based position among the table's columns; 0 with
+ * `error` a failed lookup (retried after ROUTER_LAYOUT_RETRY_US). Cached
+ * plans are dropped so statements are analysed with it. */
+void router_layout_learnt(sg_router_t *r, int table, int key_col, const char *error, int64_t now_us);
+/* A lookup of config table `table`'s column order failed less than
+ * ROUTER_LAYOUT_RETRY_US ago: true, with why. */
+bool router_layout_failed(const sg_router_t *r, int table, int64_t now_us, char *why, size_t whylen);
+/* A schema change went through: column orders are read again when needed. */
+void router_layouts_forget(sg_router_t *r);
 /* Wall-clock microseconds since 1970 (routing time). */
 int64_t router_now_us(void);
 

@@ -79,6 +79,7 @@ static int specs_parse(sqa_ctx_t *c, const sql_table_spec_t *tables, size_t n)
 		}
 		if (a == NULL)
 			return SG_ENOMEM;
+		s[i].key_col = tables[i].key_col;
 		s[i].schema = b != NULL ? a : NULL;
 		s[i].rel = b != NULL ? b : a;
 		if (tables[i].column != NULL) {

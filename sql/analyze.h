@@ -21,6 +21,9 @@
 typedef struct sql_table_spec {
 	const char *name;   /* e.g. "orders" or "sales.orders" */
 	const char *column; /* sharding column, NULL for replicated tables */
+	/* 1-based position of `column` among the table's columns, learnt from
+	 * a shard's catalog (INSERT without a column list); 0 unknown. */
+	int key_col;
 } sql_table_spec_t;
 
 typedef enum sql_kind {
@@ -138,6 +141,9 @@ typedef struct sql_stmt {
 	 * key_known = false. (A key column missing from a column list gets its
 	 * default: also key_known = false, key SQLV_NULL.) */
 	bool no_column_list;
+	/* ... and the key was read at the table's known key position
+	 * (sql_table_spec_t.key_col): routing needs nothing more. */
+	bool key_col_used;
 
 	/* UPDATE, and INSERT ... ON CONFLICT DO UPDATE: the sharding column
 	 * is assigned (not counting `key = key` and `key = excluded.key`) */
@@ -147,8 +153,9 @@ typedef struct sql_stmt {
 
 	/* COPY FROM only */
 	int copy_key_column; /* 0-based position of the sharding column in the COPY's
-	                        column list (or the table's declared order if none: -1
-	                        means "no column list", the router must look it up;
+	                        column list (or, without one, in the table's column
+	                        order when sql_table_spec_t.key_col gives it; -1:
+	                        no column list and the order is not known yet;
 	                        -2: a column list without the key, which then gets its
 	                        default; -1 also for unsharded/replicated targets) */
 	int copy_ncolumns;   /* entries in the COPY's column list (0: no list) */

@@ -18,6 +18,12 @@ static const char *item_key(const sqa_ctx_t *c, const sqa_item_t *it)
 	return it->ref >= 0 ? c->specs[c->refs[it->ref].table].column : NULL;
 }
 
+/* 0-based position of the table's key among its columns, -1 unknown. */
+static int item_key_col(const sqa_ctx_t *c, const sqa_item_t *it)
+{
+	return it->ref >= 0 ? c->specs[c->refs[it->ref].table].key_col - 1 : -1;
+}
+
 /* Scope for a DML statement's WITH (the CTEs its parts may name). */
 static int dml_with(sqa_ctx_t *c, const PgQuery__WithClause *w, const sqa_ctes_t *outer, sqa_ctes_t *mine,
                     const sqa_ctes_t **scope)
@@ -131,11 +137,13 @@ static int insert_key_pos(const PgQuery__InsertStmt *s, const char *key)
 	return -1;
 }
 
+/* `key_col`: the key's position among the table's columns (-1 unknown),
+ * which is where it sits in rows of an INSERT without a column list. */
 static int insert_rows(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const PgQuery__SelectStmt *v,
-                       const char *key, const sqa_ctes_t *scope)
+                       const char *key, int key_col, const sqa_ctes_t *scope)
 {
 	sql_stmt_t *st = c->st;
-	int pos = insert_key_pos(s, key), rc;
+	int pos = st->no_column_list ? key_col : insert_key_pos(s, key), rc;
 	const PgQuery__List *row;
 	size_t i;
 
@@ -151,7 +159,7 @@ static int insert_rows(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const PgQuery
 		rc = sqa_walk_list(c, row->items, row->n_items, scope);
 		if (rc != 0)
 			return rc;
-		if (key == NULL || st->no_column_list || pos < 0 || (size_t)pos >= row->n_items)
+		if (key == NULL || pos < 0 || (size_t)pos >= row->n_items)
 			continue;
 		rc = key_value(c, row->items[pos], &st->rows[i].key, &st->rows[i].key_known);
 		if (rc != 0)
@@ -182,10 +190,11 @@ int sqa_insert(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const sqa_ctes_t *cte
 	/* Only the outermost INSERT of a statement describes its rows */
 	if (c->top == s) {
 		c->st->no_column_list = s->n_cols == 0;
+		c->st->key_col_used = s->n_cols == 0 && key != NULL && item_key_col(c, &l.items[0]) >= 0;
 		if (v != NULL) {
 			rc = dml_with(c, v->with_clause, scope, &vmine, &vscope);
 			if (rc == 0)
-				rc = insert_rows(c, s, v, key, vscope);
+				rc = insert_rows(c, s, v, key, item_key_col(c, &l.items[0]), vscope);
 		} else {
 			c->st->insert_select = true;
 			rc = sqa_query(c, s->select_stmt, scope);
@@ -346,11 +355,17 @@ int sqa_copy(sqa_ctx_t *c, const PgQuery__CopyStmt *s)
 		rc = sqa_query(c, s->query, NULL);
 	if (rc == 0 && s->where_clause != NULL)
 		rc = sqa_walk(c, &s->where_clause->base, NULL);
-	if (rc != 0 || l.nitems == 0 || s->n_attlist == 0)
+	if (rc != 0 || l.nitems == 0)
 		return rc;
 	key = item_key(c, &l.items[0]);
 	if (key == NULL)
 		return 0;
+	if (s->n_attlist == 0) {
+		/* The table's own column order, when the router knows it. */
+		if (item_key_col(c, &l.items[0]) >= 0)
+			st->copy_key_column = item_key_col(c, &l.items[0]);
+		return 0;
+	}
 	st->copy_ncolumns = (int)s->n_attlist;
 	st->copy_key_column = -2; /* listed columns without the key: it gets its default */
 	for (i = 0; i < s->n_attlist; i++) {

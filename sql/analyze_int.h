@@ -68,6 +68,7 @@ typedef struct sqa_spec {
 	const char *schema; /* NULL: matches any schema */
 	const char *rel;
 	const char *column; /* NULL: replicated */
+	int key_col;        /* sql_table_spec_t.key_col */
 } sqa_spec_t;
 
 typedef struct sqa_ref {

@@ -159,6 +159,12 @@ static void evict_lru(sql_plan_cache_t *c)
 	c->evictions++;
 }
 
+void sql_plan_cache_clear(sql_plan_cache_t *c)
+{
+	while (c->lru != NULL)
+		evict_lru(c);
+}
+
 int sql_plan_cache_put(sql_plan_cache_t *c, const sql_shape_t *s, void *plan)
 {
 	plan_entry_t *e = entry_find(c, s), **bucket;

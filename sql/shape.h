@@ -55,6 +55,8 @@ void *sql_plan_cache_get(sql_plan_cache_t *c, const sql_shape_t *s);
 /* Stores a plan (the cache owns it; evicts the least recently used entry
  * beyond capacity, freeing its plan). 0 or SG_ENOMEM (plan freed then). */
 int sql_plan_cache_put(sql_plan_cache_t *c, const sql_shape_t *s, void *plan);
+/* Drops every plan (they are freed), keeping the counters. */
+void sql_plan_cache_clear(sql_plan_cache_t *c);
 typedef struct sql_plan_cache_stats {
 	uint64_t hits, misses, evictions;
 	size_t entries, capacity;

@@ -519,7 +519,8 @@ static const char *const simple_corpus[] = {
         "SELECT a + 01, count(id) FROM sc GROUP BY a + 1 ORDER BY 1",
         "SELECT a * 1.5, count(id) FROM sc GROUP BY a * 1.50 ORDER BY 1",
         "SELECT a * 1.5, count(id) FROM sc GROUP BY a * 1.5 ORDER BY 1",
-        "SELECT sum(a) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sc WHERE id < 4 ORDER BY id",
+        "SELECT sum(a) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sc WHERE id < 4 "
+        "ORDER BY id",
         "SELECT id FROM sc WHERE t = 'x\\' OR id = 1",
         "SELECT id FROM sc ORDER BY 1 DESC LIMIT 3",
         "SELECT id FROM sc WHERE id = -(-3)",
