@@ -436,6 +436,70 @@ static uint64_t r_constraint(rctx_t *c, const sql_table_ref_t *ref, int ti)
 	return r_widen(c, ti, why);
 }
 
+static uint64_t r_constraint(rctx_t *c, const sql_table_ref_t *ref, int ti);
+
+/* Do equal sharding values of tables a and b live on the same shard?
+ * The same table; or two hash tables hashing the same key type (one slot
+ * map serves every hash table). */
+static bool r_colocated(const sg_shardmap_t *m, int a, int b)
+{
+	const cfg_table_t *ta = m->tables[a].cfg, *tb = m->tables[b].cfg;
+
+	return a == b || (ta->by == SHARD_BY_HASH && tb->by == SHARD_BY_HASH && ta->key_type == tb->key_type);
+}
+
+/* One sharding value for table ti: its shard. */
+static uint64_t r_insert_key(rctx_t *c, int ti, const sql_value_t *key, const char *what)
+{
+	const cfg_table_t *t = c->m->tables[ti].cfg;
+	char desc[160], val[96], why[200];
+	rv_key_t k;
+	int shard;
+
+	rv_from_value(key, r_col(t), c->params, c->now_us, &k);
+	switch (r_place(c->m, ti, &k, &shard, desc, c->quiet ? 0 : sizeof(desc))) {
+	case RP_SHARD:
+		if (!r_full(c)) {
+			rv_key_format(&k, val, sizeof(val));
+			r_part(c);
+			r_add(c, "%s.%s = %s → %s", t->name, t->column, val, desc);
+		}
+		return BIT(shard);
+	case RP_UNKNOWN:
+		rv_key_format(&k, val, sizeof(val));
+		snprintf(why, sizeof(why), "%s's %s %s", what, t->column, val);
+		return r_widen(c, ti, why);
+	case RP_UNLISTED:
+	default:
+		rv_key_format(&k, val, sizeof(val));
+		r_error(c, "22023", "value %s of %s.%s is not listed for any shard", val, t->name, t->column);
+		return 0;
+	}
+}
+
+/* INSERT ... SELECT: provably one shard when the select list gives the
+ * sharding column a constant, or copies it from a colocated table whose
+ * rows the statement's constraints place on one shard. */
+static uint64_t r_insert_select(rctx_t *c, int ti)
+{
+	const sql_stmt_t *st = c->st;
+	const sql_table_ref_t *src;
+
+	if (st->select_key_known)
+		return r_insert_key(c, ti, &st->select_key, "the selected row");
+	if (st->select_key_ref >= 0 && (size_t)st->select_key_ref < st->nrefs) {
+		src = &st->refs[st->select_key_ref];
+		if (!src->written && src->table >= 0 && (size_t)src->table < c->m->cfg->ntables &&
+		    r_colocated(c->m, ti, src->table)) {
+			r_part(c);
+			r_add(c, "%s.%s copied from %s:", c->m->tables[ti].cfg->name,
+			      c->m->tables[ti].cfg->column, c->m->tables[src->table].cfg->name);
+			return r_constraint(c, src, src->table);
+		}
+	}
+	return r_widen(c, ti, "INSERT ... SELECT whose rows' sharding value shardgate cannot tell");
+}
+
 /* The VALUES rows of an INSERT: the union of their shards (the proxy
  * splits the INSERT by row). */
 static uint64_t r_insert_rows(rctx_t *c, int ti)
@@ -443,12 +507,8 @@ static uint64_t r_insert_rows(rctx_t *c, int ti)
 	const cfg_table_t *t = c->m->tables[ti].cfg;
 	const sql_stmt_t *st = c->st;
 	uint64_t set = 0;
-	char desc[160], val[96], why[160];
-	rv_key_t k;
-	int shard;
+	char why[160], what[32];
 
-	if (st->insert_select || st->nrows == 0)
-		return r_widen(c, ti, "INSERT without a VALUES list, rows not known");
 	if (st->no_column_list && !st->key_col_used) {
 		/* The table's column order must be read from a shard first. */
 		c->out->need_layout = ti;
@@ -457,36 +517,19 @@ static uint64_t r_insert_rows(rctx_t *c, int ti)
 		         t->column);
 		return r_widen(c, ti, why);
 	}
-	for (size_t i = 0; i < st->nrows; i++) {
-		const sql_insert_row_t *row = &st->rows[i];
-
-		if (!row->key_known) {
+	if (st->insert_select && st->nrows == 0 && (st->select_key_known || st->select_key_ref >= 0))
+		return r_insert_select(c, ti);
+	if (st->insert_select || st->nrows == 0)
+		return r_widen(c, ti, "INSERT without a VALUES list, rows not known");
+	for (size_t i = 0; i < st->nrows && c->out->sqlstate[0] == '\0'; i++) {
+		if (!st->rows[i].key_known) {
 			snprintf(why, sizeof(why), "row %zu's %s is an expression shardgate cannot evaluate",
 			         i + 1, t->column);
 			set |= r_widen(c, ti, why);
 			continue;
 		}
-		rv_from_value(&row->key, r_col(t), c->params, c->now_us, &k);
-		switch (r_place(c->m, ti, &k, &shard, desc, c->quiet ? 0 : sizeof(desc))) {
-		case RP_SHARD:
-			set |= BIT(shard);
-			if (!r_full(c)) {
-				rv_key_format(&k, val, sizeof(val));
-				r_part(c);
-				r_add(c, "%s.%s = %s → %s", t->name, t->column, val, desc);
-			}
-			break;
-		case RP_UNKNOWN:
-			rv_key_format(&k, val, sizeof(val));
-			snprintf(why, sizeof(why), "row %zu's %s %s", i + 1, t->column, val);
-			set |= r_widen(c, ti, why);
-			break;
-		case RP_UNLISTED:
-			rv_key_format(&k, val, sizeof(val));
-			r_error(c, "22023", "value %s of %s.%s is not listed for any shard", val, t->name,
-			        t->column);
-			return set;
-		}
+		snprintf(what, sizeof(what), "row %zu", i + 1);
+		set |= r_insert_key(c, ti, &st->rows[i].key, what);
 	}
 	return set;
 }

@@ -450,6 +450,7 @@ static int stmt_build(sqa_ctx_t *c, const PgQuery__RawStmt *raw, sql_stmt_t *st)
 	st->start = raw->stmt_location;
 	st->len = raw->stmt_len != 0 ? raw->stmt_len : (int)(c->sql_len - (size_t)raw->stmt_location);
 	st->copy_key_column = -1;
+	st->select_key_ref = -1;
 	st->values_start = st->values_end = -1;
 	c->st = st;
 	c->top = NULL;
@@ -607,6 +608,7 @@ void sql_analysis_free(sql_analysis_t *a)
 			sqa_value_clear(&st->rows[j].key);
 		free(st->rows);
 		sqa_value_clear(&st->new_key);
+		sqa_value_clear(&st->select_key);
 		free(st->shard_name);
 		free(st->copy_null);
 	}

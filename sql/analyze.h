@@ -135,6 +135,13 @@ typedef struct sql_stmt {
 	sql_insert_row_t *rows;
 	size_t nrows;
 	bool insert_select;           /* INSERT ... SELECT (or DEFAULT VALUES): rows unknown */
+	/* INSERT ... SELECT whose select list says plainly what the sharding
+	 * column gets: a constant or parameter (select_key_known), or the
+	 * sharding column of a table read in its FROM (select_key_ref, an index
+	 * into refs; -1 otherwise) */
+	bool select_key_known;
+	sql_value_t select_key;
+	int select_key_ref;
 	int values_start, values_end; /* offsets of the whole VALUES list: [first '(', one past last ')') */
 	/* INSERT INTO t VALUES ... without a column list: which value is the
 	 * key depends on the table's column order, so every row has

@@ -168,6 +168,113 @@ static int insert_rows(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const PgQuery
 	return sqa_insert_rows_locate(c, s, v);
 }
 
+/* The RangeVar of FROM item `n` when it is a plain relation. */
+static const PgQuery__RangeVar *from_rangevar(const PgQuery__Node *n)
+{
+	return n != NULL && n->node_case == PG_QUERY__NODE__NODE_RANGE_VAR ? n->range_var : NULL;
+}
+
+/* The reference (not written) that FROM item rv became: matched by alias,
+ * or by relation name when it has none. -1 if none or several. (The
+ * statement's refs are c->refs until it is complete; st->refs keeps their
+ * order.) */
+static int ref_of_rangevar(const sqa_ctx_t *c, const PgQuery__RangeVar *rv)
+{
+	const char *name = rv->alias != NULL ? rv->alias->aliasname : rv->relname;
+	int found = -1;
+	size_t i;
+
+	for (i = 0; i < c->nrefs; i++) {
+		const sqa_ref_t *ref = &c->refs[i];
+		const char *rname = ref->alias != NULL ? ref->alias : c->specs[ref->table].rel;
+		if (ref->written || ref->table < 0 || strcmp(rname, name) != 0)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (int)i;
+	}
+	return found;
+}
+
+/* The select-list item `n` is `col` or `qual.col` naming the sharding
+ * column of a table in sel's own FROM list: that table's reference. */
+static int select_key_source(const sqa_ctx_t *c, const PgQuery__SelectStmt *sel, const PgQuery__Node *n)
+{
+	const PgQuery__RangeVar *rv = NULL, *cand;
+	const PgQuery__ColumnRef *cr;
+	const char *qual = NULL, *col;
+	int ref;
+	size_t i;
+
+	if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+		return -1;
+	cr = n->column_ref;
+	if (cr->n_fields < 1 || cr->n_fields > 2 ||
+	    cr->fields[cr->n_fields - 1]->node_case != PG_QUERY__NODE__NODE_STRING)
+		return -1;
+	if (cr->n_fields == 2) {
+		if (cr->fields[0]->node_case != PG_QUERY__NODE__NODE_STRING)
+			return -1;
+		qual = cr->fields[0]->string->sval;
+	}
+	col = cr->fields[cr->n_fields - 1]->string->sval;
+	/* Unqualified: only when FROM has exactly one item, a relation. */
+	if (qual == NULL && sel->n_from_clause != 1)
+		return -1;
+	for (i = 0; i < sel->n_from_clause; i++) {
+		cand = from_rangevar(sel->from_clause[i]);
+		if (cand == NULL)
+			continue;
+		if (qual == NULL ||
+		    strcmp(cand->alias != NULL ? cand->alias->aliasname : cand->relname, qual) == 0)
+			rv = cand;
+	}
+	if (rv == NULL || (ref = ref_of_rangevar(c, rv)) < 0)
+		return -1;
+	return c->specs[c->refs[ref].table].column != NULL &&
+	                       strcmp(c->specs[c->refs[ref].table].column, col) == 0
+	               ? ref
+	               : -1;
+}
+
+/* INSERT ... SELECT: what its rows' sharding column gets, when the select
+ * list says it plainly (sql_stmt_t.select_key_*). `key_col`: the key's
+ * place in the table (INSERT without a column list), -1 unknown. */
+static int insert_select_key(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const char *key, int key_col)
+{
+	const PgQuery__SelectStmt *sel;
+	const PgQuery__Node *item;
+	int pos;
+	size_t i;
+
+	c->st->select_key_ref = -1;
+	if (key == NULL || s->select_stmt == NULL ||
+	    s->select_stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return 0;
+	sel = s->select_stmt->select_stmt;
+	if (sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->n_values_lists > 0)
+		return 0;
+	pos = s->n_cols == 0 ? key_col : insert_key_pos(s, key);
+	if (pos < 0 || (size_t)pos >= sel->n_target_list)
+		return 0;
+	/* A '*' in the select list moves every item after it. */
+	for (i = 0; i < sel->n_target_list; i++) {
+		const PgQuery__Node *v = sel->target_list[i]->node_case == PG_QUERY__NODE__NODE_RES_TARGET
+		                                 ? sel->target_list[i]->res_target->val
+		                                 : NULL;
+		if (v == NULL ||
+		    (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && v->column_ref->n_fields > 0 &&
+		     v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+		             PG_QUERY__NODE__NODE_A_STAR))
+			return 0;
+	}
+	item = sel->target_list[pos]->res_target->val;
+	c->st->select_key_ref = select_key_source(c, sel, item);
+	if (c->st->select_key_ref >= 0)
+		return 0;
+	return key_value(c, item, &c->st->select_key, &c->st->select_key_known);
+}
+
 int sqa_insert(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const sqa_ctes_t *ctes)
 {
 	const PgQuery__SelectStmt *v = NULL;
@@ -198,6 +305,8 @@ int sqa_insert(sqa_ctx_t *c, const PgQuery__InsertStmt *s, const sqa_ctes_t *cte
 		} else {
 			c->st->insert_select = true;
 			rc = sqa_query(c, s->select_stmt, scope);
+			if (rc == 0)
+				rc = insert_select_key(c, s, key, item_key_col(c, &l.items[0]));
 		}
 	} else {
 		rc = sqa_query(c, s->select_stmt, scope);

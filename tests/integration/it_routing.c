@@ -558,6 +558,57 @@ static void test_insert_without_column_list(void **state)
 	it_finish(c);
 }
 
+/* INSERT ... SELECT runs when it provably stays on one shard: the key is a
+ * constant, or copied from the rows read, which the WHERE clause places on
+ * that shard. Otherwise 0A000, and nothing is written. */
+static void test_insert_select(void **state)
+{
+	long long k[NSHARDS];
+	char sql[512], *msg;
+	PGconn *d, *c;
+	PGresult *r;
+
+	it_skip_if_direct();
+	d = shard_connect(0);
+	for (int s = 0; s < NSHARDS; s++)
+		pick_keys(d, s, 770000, 1, &k[s]);
+	it_finish(d);
+	delete_keys_everywhere(770000, 771000);
+	c = app_connect();
+	for (int s = 0; s < NSHARDS; s++) {
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO orders (user_id, amount, note) VALUES (%lld, 5, 'src')", k[s]);
+		exec_clear(c, sql);
+		/* copied from the rows read */
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO orders (user_id, amount, note) SELECT o.user_id, o.amount * 2, 'copy' "
+		         "FROM orders o WHERE o.user_id = %lld",
+		         k[s]);
+		r = it_exec_ok(c, sql);
+		assert_string_equal(PQcmdStatus(r), "INSERT 0 1");
+		PQclear(r);
+		assert_int_equal(count_key_on(s, k[s]), 2);
+		assert_int_equal(count_key_everywhere(k[s]), 2);
+	}
+	/* a constant key, no FROM */
+	snprintf(sql, sizeof(sql), "INSERT INTO orders (user_id, note) SELECT %lld, 'const'", k[1]);
+	exec_clear(c, sql);
+	assert_int_equal(count_key_on(1, k[1]), 3);
+	/* reading one shard, writing another: refused, nothing written */
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO orders (user_id, note) SELECT %lld, note FROM orders WHERE user_id = %lld",
+	         k[2], k[0]);
+	msg = expect_error(c, sql, "0A000");
+	assert_contains(msg, "needs more than one shard");
+	free(msg);
+	/* no constraint: every shard */
+	free(expect_error(c, "INSERT INTO orders (user_id, note) SELECT user_id, note FROM orders", "0A000"));
+	for (int s = 0; s < NSHARDS; s++)
+		assert_int_equal(count_key_everywhere(k[s]), s == 1 ? 3 : 2);
+	delete_keys_everywhere(770000, 771000);
+	it_finish(c);
+}
+
 /* The column order changes through shardgate (a column before the key is
  * dropped): the next INSERT without a column list reads it again. */
 static void test_insert_without_column_list_after_alter(void **state)
@@ -1385,6 +1436,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_hash_int_keys, it_teardown),
 	        cmocka_unit_test_teardown(test_insert_without_column_list, it_teardown),
 	        cmocka_unit_test_teardown(test_insert_without_column_list_after_alter, it_teardown),
+	        cmocka_unit_test_teardown(test_insert_select, it_teardown),
 	        cmocka_unit_test_teardown(test_ddl_every_shard, it_teardown),
 	        cmocka_unit_test_teardown(test_copy_split_errors, it_teardown),
 	        cmocka_unit_test_teardown(test_multi_shard_reads, it_teardown),

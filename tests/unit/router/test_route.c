@@ -824,6 +824,41 @@ static void test_insert_rows(void **state)
 	       "asia)");
 }
 
+/* INSERT ... SELECT whose select list gives the key a constant, or copies
+ * it from a colocated table the constraints place on one shard. */
+static void test_insert_select_key(void **state)
+{
+	sql_value_t v42 = vint(42), v7 = vint(7);
+	sql_table_ref_t refs[2] = {ref_written(ref_none(ORDERS)), ref_eq(ORDERS, &v42, 1)};
+	sql_stmt_t st = stmt(SQLK_INSERT, refs, 2);
+	route_result_t r;
+
+	st.insert_select = true;
+	st.select_key_ref = -1;
+	st.select_key_known = true;
+	st.select_key = vint(42);
+	r = route(&st);
+	expect(&r, EU, false,
+	       "orders.user_id = 42 → slot 610 → shard europe; orders.user_id = 42 → slot 610 → shard "
+	       "europe");
+	/* a constant on another shard than the rows read: two shards */
+	st.select_key = vint(7);
+	r = route(&st);
+	assert_int_equal(r.shards, AM | EU);
+	/* copied from the source's key */
+	st.select_key_known = false;
+	st.select_key_ref = 1;
+	r = route(&st);
+	assert_int_equal(r.shards, EU);
+	refs[1] = ref_eq(ORDERS, &v7, 1);
+	r = route(&st);
+	assert_int_equal(r.shards, AM);
+	/* the reference must be a source, not the written target */
+	st.select_key_ref = 0;
+	r = route(&st);
+	assert_int_equal(r.shards, ALL);
+}
+
 static void test_insert_region_and_time(void **state)
 {
 	sql_insert_row_t row = {.key = vtext("XX"), .key_known = true};
@@ -1164,6 +1199,7 @@ int main(void)
 	        cmocka_unit_test(test_replicated),
 	        cmocka_unit_test(test_unsharded_and_ddl),
 	        cmocka_unit_test(test_insert_rows),
+	        cmocka_unit_test(test_insert_select_key),
 	        cmocka_unit_test(test_insert_region_and_time),
 	        cmocka_unit_test(test_update_key),
 	        cmocka_unit_test(test_copy),

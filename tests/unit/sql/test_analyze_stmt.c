@@ -112,6 +112,34 @@ static void test_insert_select(void **state)
 	assert_true(ref_at(st, 0, T_ORDERS, NULL)->written);
 	EQ_INTS(ref_at(st, 1, T_ORDERS, "o"), 5);
 	assert_false(st->refs[1].written);
+	/* the key is copied from o's sharding column */
+	assert_int_equal(st->select_key_ref, 1);
+	assert_false(st->select_key_known);
+	st = analyze_one("INSERT INTO orders (id, user_id) SELECT 1, 42");
+	assert_true(st->select_key_known);
+	value_int(&st->select_key, 42, NULL);
+	st = analyze_one("INSERT INTO orders (user_id, note) SELECT $1, note FROM orders WHERE user_id = 3");
+	assert_true(st->select_key_known);
+	value_param(&st->select_key, 1, NULL);
+	st = analyze_one(
+	        "INSERT INTO orders (note, user_id) SELECT 'x', q.user_id FROM orders q WHERE q.user_id = 3");
+	assert_int_equal(st->select_key_ref, 1);
+	/* not plain enough: unknown */
+	static const char *const unknown[] = {
+	        "INSERT INTO orders (user_id) SELECT * FROM orders WHERE user_id = 3",
+	        "INSERT INTO orders (id, user_id) SELECT *, 1 FROM orders",
+	        "INSERT INTO orders (user_id) SELECT user_id FROM orders a, orders b",
+	        "INSERT INTO orders (user_id) SELECT a.user_id FROM orders a JOIN orders b ON a.id = b.id",
+	        "INSERT INTO orders (user_id) SELECT user_id FROM orders UNION SELECT 1",
+	        "INSERT INTO orders (user_id) SELECT id FROM orders WHERE user_id = 3",
+	        "INSERT INTO orders (user_id) SELECT user_id + 1 FROM orders WHERE user_id = 3",
+	        "INSERT INTO orders (id) SELECT 42",
+	};
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		st = analyze_one(unknown[i]);
+		if (st->select_key_known || st->select_key_ref >= 0)
+			fail_msg("should not know the key: %s", unknown[i]);
+	}
 	st = analyze_one("INSERT INTO orders DEFAULT VALUES");
 	assert_true(st->insert_select);
 	st = analyze_one("INSERT INTO orders (user_id) VALUES (1) LIMIT 1");
