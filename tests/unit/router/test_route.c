@@ -824,6 +824,26 @@ static void test_insert_rows(void **state)
 	       "asia)");
 }
 
+/* INSERT without a column list: the table's column order is needed first,
+ * unless the analysis read the key at its known place. */
+static void test_insert_no_column_list(void **state)
+{
+	sql_insert_row_t row = {.key = vint(42), .key_known = true};
+	sql_table_ref_t ref = ref_written(ref_none(ORDERS));
+	sql_stmt_t st = stmt(SQLK_INSERT, &ref, 1);
+	route_result_t r;
+
+	st.rows = &row;
+	st.nrows = 1;
+	st.no_column_list = true;
+	r = route(&st);
+	assert_int_equal(r.need_layout, ORDERS);
+	st.key_col_used = true;
+	r = route(&st);
+	assert_int_equal(r.need_layout, -1);
+	expect(&r, EU, false, "orders.user_id = 42 → slot 610 → shard europe");
+}
+
 /* INSERT ... SELECT whose select list gives the key a constant, or copies
  * it from a colocated table the constraints place on one shard. */
 static void test_insert_select_key(void **state)
@@ -1200,6 +1220,7 @@ int main(void)
 	        cmocka_unit_test(test_unsharded_and_ddl),
 	        cmocka_unit_test(test_insert_rows),
 	        cmocka_unit_test(test_insert_select_key),
+	        cmocka_unit_test(test_insert_no_column_list),
 	        cmocka_unit_test(test_insert_region_and_time),
 	        cmocka_unit_test(test_update_key),
 	        cmocka_unit_test(test_copy),

@@ -99,6 +99,42 @@ static void test_insert_keys(void **state)
 	row_is(st, 0, "('x')");
 }
 
+/* Without a column list, once the table's column order is known (the
+ * router read it from a shard: sql_table_spec_t.key_col), rows, INSERT
+ * ... SELECT and COPY take the key from that place. */
+static void test_insert_keys_known_order(void **state)
+{
+	sql_table_spec_t known[NSPEC];
+	const sql_stmt_t *st;
+
+	(void)state;
+	memcpy(known, spec, sizeof(known));
+	known[T_ORDERS].key_col = 2; /* orders (id, user_id, ...) */
+	harness_reset();
+	text = strdup("INSERT INTO orders VALUES (1, 42), (2, $1), (3)");
+	assert_int_equal(sql_analyze(text, known, NSPEC, &an), 0);
+	st = &an.stmts[0];
+	assert_true(st->no_column_list);
+	assert_true(st->key_col_used);
+	value_int(&st->rows[0].key, 42, NULL);
+	value_param(&st->rows[1].key, 1, NULL);
+	assert_false(st->rows[2].key_known); /* the key takes its default */
+	harness_reset();
+	text = strdup("INSERT INTO orders SELECT 7, 43");
+	assert_int_equal(sql_analyze(text, known, NSPEC, &an), 0);
+	assert_true(an.stmts[0].select_key_known);
+	value_int(&an.stmts[0].select_key, 43, NULL);
+	harness_reset();
+	text = strdup("COPY orders FROM STDIN");
+	assert_int_equal(sql_analyze(text, known, NSPEC, &an), 0);
+	assert_int_equal(an.stmts[0].copy_key_column, 1);
+	/* unknown order: nothing is read from the rows */
+	st = analyze_one("COPY orders FROM STDIN");
+	assert_int_equal(st->copy_key_column, -1);
+	st = analyze_one("INSERT INTO orders VALUES (1, 42)");
+	assert_false(st->key_col_used);
+}
+
 static void test_insert_select(void **state)
 {
 	const sql_stmt_t *st;
@@ -541,6 +577,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_insert_rows, teardown),
 	        cmocka_unit_test_teardown(test_insert_keys, teardown),
 	        cmocka_unit_test_teardown(test_insert_select, teardown),
+	        cmocka_unit_test_teardown(test_insert_keys_known_order, teardown),
 	        cmocka_unit_test_teardown(test_upsert, teardown),
 	        cmocka_unit_test_teardown(test_update, teardown),
 	        cmocka_unit_test_teardown(test_delete, teardown),
