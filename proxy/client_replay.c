@@ -18,7 +18,8 @@
  *    batch's implicit transaction; nothing of it was committed),
  *  - nothing of the batch reached the client before the error,
  *  - the batch is forwarded as it came (no message answered here, no other
- *    Parse or Close in it),
+ *    Parse or Close in it, no use of the client's own named statements,
+ *    which fail as PostgreSQL makes them fail),
  *  - once per batch.
  * Otherwise the error reaches the client as PostgreSQL would send it for a
  * statement prepared before the change. The recording is freed when the
@@ -65,6 +66,19 @@ void client_replay_start(sg_client_t *c, const sg_server_t *s)
 	c->replay.state = REPLAY_RECORDING;
 }
 
+/* Does f (a Bind or Describe) use one of the client's named statements?
+ * Those are the client's own: a stale one fails as PostgreSQL makes it
+ * fail, so a batch that uses one is not re-run. */
+static bool uses_named_statement(const wire_frame_t *f)
+{
+	wire_bind_msg_t b;
+	wire_target_msg_t t;
+
+	if (f->type == 'B')
+		return wire_bind_parse(f, &b) != 0 || b.stmt[0] != '\0';
+	return wire_target_parse(f, &t) != 0 || (t.kind == 'S' && t.name[0] != '\0');
+}
+
 void client_replay_record(sg_client_t *c, const sg_server_t *s, const wire_frame_t *f)
 {
 	switch (f->type) {
@@ -76,6 +90,10 @@ void client_replay_record(sg_client_t *c, const sg_server_t *s, const wire_frame
 		return;
 	case 'B':
 	case 'D':
+		if (uses_named_statement(f)) {
+			client_replay_reset(c);
+			return;
+		}
 		c->replay.used = true;
 		break;
 	case 'E':

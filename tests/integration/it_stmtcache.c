@@ -309,6 +309,35 @@ static void test_ddl_behind_proxy(void **state)
 	it_finish(a);
 }
 
+/* A statement the client prepared itself keeps PostgreSQL's behaviour: a
+ * change of its result type behind shardgate fails it (0A000), exactly as
+ * directly. */
+static void test_named_stale_fails_as_postgres(void **state)
+{
+	PGconn *a = app_connect();
+	const char *vals[1] = {NULL};
+	long long replays;
+	PGresult *r;
+
+	exec_clear(a, "DROP TABLE IF EXISTS st_nstale; CREATE TABLE st_nstale (a int); INSERT INTO st_nstale "
+	              "VALUES (4)");
+	r = PQprepare(a, "st_own", "SELECT a FROM st_nstale", 0, NULL);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	r = PQexecPrepared(a, "st_own", 0, vals, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	replays = stat_of("batches_replayed");
+	exec_direct("ALTER TABLE st_nstale ALTER COLUMN a TYPE bigint");
+	r = PQexecPrepared(a, "st_own", 0, vals, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	assert_string_equal(it_result_sqlstate(r), "0A000");
+	PQclear(r);
+	assert_int_equal(stat_of("batches_replayed"), replays); /* not run twice */
+	exec_clear(a, "DEALLOCATE st_own");
+	it_finish(a);
+}
+
 /* Inside a transaction block a batch cannot run again (the error aborted
  * the transaction): the client sees PostgreSQL's error once, as it would
  * for a statement it had prepared itself; the next transaction works. */
@@ -672,6 +701,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_ddl_in_transaction, it_teardown),
 	        cmocka_unit_test_teardown(test_ddl_behind_proxy, it_teardown),
 	        cmocka_unit_test_teardown(test_ddl_behind_proxy_in_transaction, it_teardown),
+	        cmocka_unit_test_teardown(test_named_stale_fails_as_postgres, it_teardown),
 	        cmocka_unit_test_teardown(test_star_not_kept, it_teardown),
 	        cmocka_unit_test_teardown(test_eviction, it_teardown),
 	        cmocka_unit_test_teardown(test_errors, it_teardown),
