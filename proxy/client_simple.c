@@ -21,6 +21,7 @@
  * changes, re-run once outside a transaction block when one went stale
  * behind shardgate's back (client_replay.c). */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ int client_simple_try(sg_client_t *c, sg_server_t *s, const char *sql)
 {
 	wire_parse_msg_t m;
 	relay_stmt_t r;
+	uint64_t hash;
 	uint16_t i;
 	int rc;
 
@@ -101,14 +103,15 @@ int client_simple_try(sg_client_t *c, sg_server_t *s, const char *sql)
 	m.query = c->simple.p.text;
 	m.nparams = c->simple.p.nparams;
 	m.param_types = (const uint8_t *)c->simple.p.types;
-	if (!simple_seen_before(sg_pstmt_content_hash(&m))) {
+	hash = sg_pstmt_content_hash(&m);
+	if (!simple_seen_before(hash)) {
 		sql_paramized_free(&c->simple.p);
 		return 0;
 	}
 	r.query = m.query;
 	r.nparams = m.nparams;
 	r.types = m.param_types;
-	r.key = client_kept_key(c, sg_pstmt_kept_key_of(sg_pstmt_content_hash(&m)));
+	r.key = client_kept_key(c, sg_pstmt_kept_key_of(hash));
 	sg_pstmt_key_name(r.key, r.name);
 	/* Already parsed there: if it went stale behind our back, its first
 	 * use fails and the Query runs again (client_replay.c). */
@@ -127,10 +130,14 @@ int client_simple_try(sg_client_t *c, sg_server_t *s, const char *sql)
 
 int client_simple_error_pos(const sg_client_t *c, const sg_server_t *s, const char *position)
 {
-	int pos;
+	char *end;
+	long pos;
 
 	if (!c->simple.active || c->simple.seg != s->seg_done || position == NULL)
 		return 0;
-	pos = atoi(position);
-	return pos > 0 ? sql_paramized_orig_pos(&c->simple.p, pos) : 0;
+	/* The backend's text: a position within what we sent, or left alone. */
+	pos = strtol(position, &end, 10);
+	if (end == position || *end != '\0' || pos < 1 || pos > INT_MAX)
+		return 0;
+	return sql_paramized_orig_pos(&c->simple.p, (int)pos);
 }

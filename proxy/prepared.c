@@ -139,7 +139,6 @@ uint64_t sg_pstmt_kept_key(sg_pstmt_t *st)
 	k = sg_pstmt_kept_key_of(st->hash);
 	st->kkey = k;
 	st->kkey_epoch = pstmt_epoch;
-	sg_pstmt_key_name(k, st->kname);
 	return k;
 }
 

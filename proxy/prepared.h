@@ -33,7 +33,6 @@ struct sg_pstmt {
 	char gname[20]; /* backend name, "sg_" + hex(hash) */
 	uint64_t kkey;  /* kept key in kkey_epoch: see sg_pstmt_kept_key */
 	uint32_t kkey_epoch;
-	char kname[20];   /* backend name of the kept statement, "sg_" + hex(kkey) */
 	char *query;      /* owned */
 	uint16_t nparams; /* as on the wire: 0..65535 */
 	uint8_t *types;   /* owned, nparams * 4 bytes network order */
@@ -50,8 +49,7 @@ sg_pstmt_t *sg_pstmt_intern(const wire_parse_msg_t *m);
 void sg_pstmt_unref(sg_pstmt_t *st);
 size_t sg_pstmt_count(void);
 /* The kept statement's key in the current epoch (never 0, never a content
- * hash of this epoch's statements in practice); also brings st->kname up
- * to date. */
+ * hash of this epoch's statements in practice); cached per epoch. */
 uint64_t sg_pstmt_kept_key(sg_pstmt_t *st);
 /* The backend name of a key ("sg_" + 16 hex digits), into name[20]. */
 void sg_pstmt_key_name(uint64_t key, char name[20]);

@@ -453,17 +453,6 @@ static bool server_error_edit(sg_server_t *s, const wire_frame_t *f)
 	return err == 0;
 }
 
-/* A RowDescription answers the Describe of a simple Query run as a kept
- * statement (client_simple.c): the NoData it could have been is not due. */
-static void server_ops_skip_no_data(sg_server_t *s)
-{
-	if (s->ops_len == 0 || s->ops[s->ops_head].type != 'n')
-		return;
-	s->ops_head++;
-	if (--s->ops_len == 0)
-		s->ops_head = 0;
-}
-
 /* Handles one reply while attached; returns true if it must NOT be relayed. */
 static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 {
@@ -534,7 +523,10 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 	case 'n':
 		return server_ops_complete(s, f->type);
 	case 'T':
-		server_ops_skip_no_data(s);
+		/* It answers the Describe of a simple Query run as a kept
+		 * statement (client_simple.c): the NoData it could have been is
+		 * not due. The description itself is relayed. */
+		(void)server_ops_complete(s, 'n');
 		return false;
 	default:
 		return false;

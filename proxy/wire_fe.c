@@ -438,8 +438,10 @@ int wire_write_bind_text(wbuf_t *b, const char *portal, const char *stmt, uint16
 	put_count(b, nparams);
 	for (i = 0; i < nparams; i++) {
 		len = strlen(values[i]);
-		if (len > WIRE_LEN_MAX)
+		if (len > WIRE_LEN_MAX) {
+			b->len = start;
 			return SG_ERANGE;
+		}
 		wbuf_put_i32(b, (int32_t)len);
 		wbuf_put(b, values[i], len);
 	}

@@ -11,7 +11,11 @@
 #include "errors.h"
 #include "shape_lex.h"
 
-#define PARAMIZE_MAX_PARAMS 65535
+/* Bounds on one rewrite: equal constants are found by a linear scan, so a
+ * text with thousands of constants (a long IN list) would cost the event
+ * loop quadratic time; such a text runs as it is. */
+#define PARAMIZE_MAX_PARAMS 256
+#define PARAMIZE_MAX_SPANS  1024
 
 static bool tok_is(const char *s, const shape_lex_tok_t *t, const char *text)
 {
@@ -149,10 +153,11 @@ static size_t param_for(paramize_build_t *b, const char *c, int len, uint32_t ty
 {
 	size_t k, cap;
 
-	for (k = 0; k < b->nparams; k++)
-		if (b->types[k] == type && strlen(b->vals.p + b->voff[k]) == (size_t)len &&
-		    strncmp(b->vals.p + b->voff[k], c, (size_t)len) == 0)
+	for (k = 0; k < b->nparams; k++) {
+		const char *v = b->vals.p + b->voff[k];
+		if (b->types[k] == type && strncmp(v, c, (size_t)len) == 0 && v[len] == '\0')
 			return k + 1;
+	}
 	if (b->nparams == PARAMIZE_MAX_PARAMS)
 		return 0;
 	cap = b->cap_params;
@@ -193,16 +198,21 @@ static void emit_param(paramize_build_t *b, const shape_lex_tok_t *t, size_t num
 }
 
 /* Moves what b built into out (1), or frees it (0 / SG_ENOMEM). */
+static void paramize_build_free(paramize_build_t *b)
+{
+	free(b->text.p);
+	free(b->vals.p);
+	free(b->voff);
+	free(b->types);
+	free(b->spans);
+}
+
 static int paramize_finish(paramize_build_t *b, sql_paramized_t *out)
 {
 	size_t k;
 
 	if (b->oom || b->text.oom || b->vals.oom) {
-		free(b->text.p);
-		free(b->vals.p);
-		free(b->voff);
-		free(b->types);
-		free(b->spans);
+		paramize_build_free(b);
 		return SG_ENOMEM;
 	}
 	out->values = b->nparams > 0 ? malloc(b->nparams * sizeof(char *)) : NULL;
@@ -224,7 +234,9 @@ static int paramize_finish(paramize_build_t *b, sql_paramized_t *out)
 }
 
 /* Writes the new text from the tokens: what lay between tokens (spaces,
- * comments) is kept byte for byte, so unreplaced text is unchanged. */
+ * comments) is kept byte for byte, so unreplaced text is unchanged.
+ * SHAPE_LEX_AS_IS when the text has too many constants: leaving some of
+ * them as constants would break expression matching (GROUP BY a + 1). */
 static bool matches_exprs(const shape_lex_t *lx)
 {
 	size_t i;
@@ -264,8 +276,10 @@ static int paramize_build(const shape_lex_t *lx, paramize_build_t *b)
 		c = s + t->start;
 		clen = t->len;
 		type = num_type(&c, &clen, matching);
-		if (type == 0 || (num = param_for(b, c, clen, type)) == 0)
+		if (type == 0)
 			continue;
+		if (b->nspans == PARAMIZE_MAX_SPANS || (num = param_for(b, c, clen, type)) == 0)
+			return b->oom ? SG_ENOMEM : SHAPE_LEX_AS_IS;
 		shape_lex_buf_add(&b->text, s + copied, (size_t)(t->start - copied));
 		emit_param(b, t, num);
 		copied = t->start + t->len;
@@ -290,6 +304,10 @@ int sql_paramize(const char *sql, sql_paramized_t *out)
 	if (rc == 0)
 		rc = paramize_build(&lx, &b);
 	free(lx.toks);
+	if (rc == SHAPE_LEX_AS_IS) {
+		paramize_build_free(&b);
+		return 0;
+	}
 	if (rc != 0)
 		b.oom = true;
 	return paramize_finish(&b, out);
@@ -310,6 +328,8 @@ int sql_paramized_orig_pos(const sql_paramized_t *p, int pos)
 	int at = pos - 1, shift = 0; /* 0-based; ASCII, so characters are bytes */
 	size_t k;
 
+	if (pos < 1 || (size_t)pos > p->text_len + 1)
+		return 0; /* not a place in the text (the backend's word, unchecked) */
 	for (k = 0; k < p->nspans; k++) {
 		const sql_param_span_t *sp = &p->spans[k];
 		if (at < sp->norm_start)

@@ -49,11 +49,13 @@ typedef struct sql_paramized {
 } sql_paramized_t;
 
 /* 1: `out` holds the rewrite (free it); 0: run the text as it is (out is
- * empty); SG_ENOMEM. */
+ * empty), also when it has more than 256 distinct or 1024 replaceable
+ * constants; SG_ENOMEM. */
 int sql_paramize(const char *sql, sql_paramized_t *out);
 void sql_paramized_free(sql_paramized_t *p);
 /* A 1-based character position in the rewritten text (an ErrorResponse's
- * 'P' field) as a position in the original text. */
+ * 'P' field) as a position in the original text; 0 when pos is not a place
+ * in the rewritten text. */
 int sql_paramized_orig_pos(const sql_paramized_t *p, int pos);
 
 #endif

@@ -586,7 +586,7 @@ static void test_key_epochs(void **state)
 {
 	sg_pstmt_t *a = intern("SELECT 1", 0, NULL), *b = intern("SELECT 2", 0, NULL);
 	uint64_t ka, kb, ka2, kb2;
-	char name[20], first[20], named[20];
+	char name[20], first[20], named[20], kname[20];
 
 	(void)state;
 	strcpy(named, a->gname);
@@ -594,20 +594,22 @@ static void test_key_epochs(void **state)
 	kb = sg_pstmt_kept_key(b);
 	assert_true(ka != 0 && kb != 0 && ka != kb);
 	assert_true(ka != a->hash && kb != b->hash);
-	sg_pstmt_key_name(ka, name);
-	assert_string_equal(name, a->kname);
-	assert_string_not_equal(a->kname, a->gname);
-	strcpy(first, a->kname);
+	sg_pstmt_key_name(ka, kname);
+	sg_pstmt_key_name(a->hash, name);
+	assert_string_equal(name, a->gname);
+	assert_string_not_equal(kname, a->gname);
+	strcpy(first, kname);
 
 	sg_pstmt_epoch_bump();
 	ka2 = sg_pstmt_kept_key(a);
 	kb2 = sg_pstmt_kept_key(b);
 	assert_true(ka2 != ka && kb2 != kb && ka2 != kb2);
-	assert_string_not_equal(a->kname, first);
-	sg_pstmt_key_name(ka2, name);
-	assert_string_equal(name, a->kname);
+	sg_pstmt_key_name(ka2, kname);
+	assert_string_not_equal(kname, first);
+	assert_int_equal(strlen(kname), 19);
+	assert_int_equal(strncmp(kname, "sg_", 3), 0);
 	assert_int_equal(sg_pstmt_kept_key(a), ka2); /* stable within an epoch */
-	assert_string_equal(a->gname, named);       /* named identity unchanged */
+	assert_string_equal(a->gname, named);        /* named identity unchanged */
 
 	/* A statement interned after the bump gets this epoch's key at once. */
 	sg_pstmt_unref(a);

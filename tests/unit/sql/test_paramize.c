@@ -142,31 +142,50 @@ static void test_positions(void **state)
 	                 (int)(strstr(sql, "99") - sql) + 1);
 	/* after all of them */
 	assert_int_equal(sql_paramized_orig_pos(&p, (int)strlen(p.text)), (int)strlen(sql));
+	/* not a place in the text: 0 (the backend's number is not trusted) */
+	assert_int_equal(sql_paramized_orig_pos(&p, 0), 0);
+	assert_int_equal(sql_paramized_orig_pos(&p, (int)strlen(p.text) + 2), 0);
+	assert_int_equal(sql_paramized_orig_pos(&p, 2147483647), 0);
 	sql_paramized_free(&p);
 	free(copy);
 }
 
-/* Many equal and distinct constants: numbering and sharing hold. */
+/* An IN list of `items` constants cycling through `distinct` values. */
+static void in_list(char *sql, size_t cap, char *want, size_t wcap, int items, int distinct)
+{
+	size_t n = 0, m = 0;
+
+	n += (size_t)snprintf(sql + n, cap - n, "SELECT 1 WHERE a IN (");
+	m += (size_t)snprintf(want + m, wcap - m, "SELECT 1 WHERE a IN (");
+	for (int i = 0; i < items; i++) {
+		n += (size_t)snprintf(sql + n, cap - n, "%s%d", i ? ", " : "", i % distinct + 1);
+		m += (size_t)snprintf(want + m, wcap - m, "%s$%d", i ? ", " : "", i % distinct + 1);
+	}
+	snprintf(sql + n, cap - n, ")");
+	snprintf(want + m, wcap - m, ")");
+}
+
+/* Many equal and distinct constants: numbering and sharing hold, up to
+ * the bounds (256 distinct, 1024 replaced); beyond them the text runs as
+ * it is rather than costing quadratic time. */
 static void test_many_params(void **state)
 {
-	char sql[8192], want[8192];
-	size_t n = 0, m = 0;
+	static char sql[16384], want[16384];
 	sql_paramized_t p;
 
-	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "SELECT 1 WHERE a IN (");
-	m += (size_t)snprintf(want + m, sizeof(want) - m, "SELECT 1 WHERE a IN (");
-	for (int i = 0; i < 600; i++) {
-		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%d", i ? ", " : "", i % 300 + 1);
-		m += (size_t)snprintf(want + m, sizeof(want) - m, "%s$%d", i ? ", " : "", i % 300 + 1);
-	}
-	snprintf(sql + n, sizeof(sql) - n, ")");
-	snprintf(want + m, sizeof(want) - m, ")");
+	in_list(sql, sizeof(sql), want, sizeof(want), 1024, 256);
 	assert_int_equal(sql_paramize(sql, &p), 1);
 	assert_string_equal(p.text, want);
-	assert_int_equal(p.nparams, 300);
-	assert_int_equal(p.nspans, 600);
-	assert_string_equal(p.values[299], "300");
+	assert_int_equal(p.nparams, 256);
+	assert_int_equal(p.nspans, 1024);
+	assert_string_equal(p.values[255], "256");
 	sql_paramized_free(&p);
+	in_list(sql, sizeof(sql), want, sizeof(want), 257, 257);
+	assert_int_equal(sql_paramize(sql, &p), 0);
+	assert_null(p.text);
+	in_list(sql, sizeof(sql), want, sizeof(want), 1025, 3);
+	assert_int_equal(sql_paramize(sql, &p), 0);
+	assert_null(p.text);
 }
 
 int main(void)
