@@ -102,15 +102,17 @@ run_shardgate() {
 }
 
 # The head of a bench shardgate config, up to "shards:": listen on
-# 127.0.0.1, the admin socket and port, BENCH_USER with the password from
-# $BENCH_SG_PASSWORD, a transaction pool.
+# 127.0.0.1 (with $6 worker processes, default 1), the admin socket and
+# port, BENCH_USER with the password from $BENCH_SG_PASSWORD, a
+# transaction pool of $5 per worker.
 sg_yaml_head() {
-  local port=$1 max_clients=$2 admin_dir=$3 admin_port=$4 pool_size=$5
+  local port=$1 max_clients=$2 admin_dir=$3 admin_port=$4 pool_size=$5 workers=${6:-1}
   cat <<YAML
 listen:
   host: 127.0.0.1
   port: $port
   max_client_connections: $max_clients
+  workers: $workers
 admin:
   socket_dir: $admin_dir
   port: $admin_port

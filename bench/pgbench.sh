@@ -17,6 +17,8 @@
 #   BENCH_ROUTED_LAYOUT  clusters (a server per shard) or databases  [clusters]
 #   BENCH_BACKEND      how PgBouncer and shardgate reach PostgreSQL:
 #                      tcp (127.0.0.1) or unix (its socket directory)  [tcp]
+#   SG_WORKERS         shardgate's listen.workers (processes); the pool
+#                      size is divided among them        [the number of cores]
 #   BENCH_KEEP=1       keep the temporary directory (logs) afterwards
 #
 # Exit status is non-zero only when the harness itself fails (a server did
@@ -31,6 +33,7 @@ BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardgate}
 IDLE_CLIENTS=${IDLE_CLIENTS:-5000}
 BENCH_IDLE_TARGET=${BENCH_IDLE_TARGET:-shardgate}
 BENCH_BACKEND=${BENCH_BACKEND:-tcp}
+SG_WORKERS=${SG_WORKERS:-$(nproc)}
 PROTOCOLS=(simple extended prepared)
 CLIENTS=16
 THREADS=2
@@ -76,6 +79,15 @@ cleanup() {
 trap_cleanup
 
 vmrss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# A process and its children (shardgate's supervisor and its workers).
+vmrss_tree_kib() {
+  local pid=$1 total child
+  total=$(vmrss_kib "$pid")
+  for child in $(pgrep -P "$pid" || true); do
+    total=$((total + $(vmrss_kib "$child" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 
 check_tools() {
   local t
@@ -94,6 +106,7 @@ check_tools() {
   tcp | unix) ;;
   *) die "BENCH_BACKEND must be tcp or unix" ;;
   esac
+  [[ $SG_WORKERS =~ ^[1-9][0-9]?$ && $SG_WORKERS -le 64 ]] || die "SG_WORKERS must be 1..64"
   case $BENCH_IDLE_TARGET in
   shardgate | pgbouncer) ;;
   *) die "BENCH_IDLE_TARGET must be shardgate or pgbouncer" ;;
@@ -162,7 +175,9 @@ start_shardgate() {
   SG_ADMIN_PORT=$(pg_local_free_port)
   mkdir -p "$WORK/sg-admin" "$WORK/sg-state"
   (umask 077 && {
-    sg_yaml_head "$SG_PORT" 10000 "$WORK/sg-admin" "$SG_ADMIN_PORT" "$POOL_SIZE"
+    # The same total of backend connections as PgBouncer's pool.
+    sg_yaml_head "$SG_PORT" 10000 "$WORK/sg-admin" "$SG_ADMIN_PORT" \
+      $(((POOL_SIZE + SG_WORKERS - 1) / SG_WORKERS)) "$SG_WORKERS"
     sg_yaml_shard bench "$PG_DB" "$PG_PORT" "$(backend_host)"
     cat <<EOF
 default_shard: bench
@@ -172,7 +187,7 @@ state_dir: $WORK/sg-state
 shutdown_timeout: 5s
 EOF
   } >"$cfg")
-  say "== shardgate on 127.0.0.1:$SG_PORT"
+  say "== shardgate on 127.0.0.1:$SG_PORT ($SG_WORKERS worker process(es))"
   run_shardgate "$cfg" shardgate "$SG_PORT"
   SG_PID=$STARTED_PID
 }
@@ -224,8 +239,10 @@ print_table() {
     "$CLIENTS" "$THREADS" "$BENCH_SECONDS" "$SCALE"
   printf 'load average (1, 5, 15 min): %s at start, %s after setup, %s after the runs\n' \
     "$LOAD_START" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'clients reach every target over TCP; PgBouncer and shardgate reach PostgreSQL over %s\n\n' \
+  printf 'clients reach every target over TCP; PgBouncer and shardgate reach PostgreSQL over %s\n' \
     "$([[ $BENCH_BACKEND == unix ]] && echo "its Unix socket" || echo TCP)"
+  printf 'shardgate: %d worker process(es), pool %d each; PgBouncer: one process, pool %d\n\n' \
+    "$SG_WORKERS" $(((POOL_SIZE + SG_WORKERS - 1) / SG_WORKERS)) "$POOL_SIZE"
   # shellcheck disable=SC2059
   printf "$fmt" protocol direct pgbouncer shardgate sg/pgbouncer sg/direct
   for proto in "${PROTOCOLS[@]}"; do
@@ -256,7 +273,7 @@ run_idle() {
   [[ $target == shardgate ]] && comm=$(basename "$SG_BIN")
   [[ $(cat "/proc/$pid/comm") == "${comm:0:15}" ]] || die "pid $pid is not $target"
   say "== $IDLE_CLIENTS idle SCRAM-authenticated connections to $target (progress below)"
-  base=$(vmrss_kib "$pid")
+  base=$(vmrss_tree_kib "$pid")
   coproc IDLE {
     PGPASSWORD=$PG_PASSWORD exec "$WORK/idle_clients" \
       "host=127.0.0.1 port=$port dbname=$PG_DB user=$BENCH_USER sslmode=disable" "$IDLE_CLIENTS"
@@ -274,7 +291,7 @@ run_idle() {
   errors=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$line")
   sleep 1 # let the target finish its bookkeeping for the last clients
   kill -0 "$pid" 2>/dev/null || die "$target died while holding idle connections"
-  open=$(vmrss_kib "$pid")
+  open=$(vmrss_tree_kib "$pid")
   wfd=${IDLE[1]}
   exec {wfd}>&- # end-of-file tells idle_clients to recheck and exit
   read -r -t 120 done_line <&"${IDLE[0]}" || die "idle_clients did not finish its recheck"
@@ -283,7 +300,8 @@ run_idle() {
   IDLE_PID=""
   per=$(awk -v a="$open" -v b="$base" -v n="$IDLE_CLIENTS" 'BEGIN { printf "%.2f", (a - b) / n }')
   printf 'Idle connections to %s: %d requested, %d opened\n' "$target" "$IDLE_CLIENTS" "$opened"
-  printf '  %s VmRSS before: %d KiB, with all open: %d KiB\n' "$target" "$base" "$open"
+  printf '  %s VmRSS (with its worker processes) before: %d KiB, with all open: %d KiB\n' \
+    "$target" "$base" "$open"
   printf '  resident KiB per idle connection: %s\n' "$per"
   printf '  connection errors: %d (at open), %d (recheck after holding)\n' "$errors" "$recheck"
   if [[ $errors -eq 0 && $recheck -eq 0 && $opened -eq $IDLE_CLIENTS ]]; then

@@ -73,6 +73,7 @@ typedef struct config {
 		int port;
 		int max_client_connections;
 		uint32_t max_message_size; /* bytes; default 64 MiB */
+		int workers;               /* processes sharing the port (proxy/supervisor.c) */
 	} listen;
 	struct {
 		char *socket_dir;

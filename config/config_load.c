@@ -115,6 +115,7 @@ static const opt_t listen_opts[] = {
 	 .def = "10000", .min = 1, .max = 1000000},
 	{.key = "max_message_size", .type = OPT_SIZE, .off = offsetof(config_t, listen.max_message_size),
 	 .def = "64MB", .min = 1024, .max = 1024LL * 1024 * 1024},
+	{.key = "workers", .type = OPT_INT, .off = offsetof(config_t, listen.workers), .def = "1", .min = 1, .max = 64},
 	{.key = NULL},
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdarg.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "client.h"
@@ -16,6 +17,7 @@
 #include "router.h"
 #include "server.h"
 #include "sqltext.h"
+#include "worker.h"
 
 #define SG_VERSION "shardgate 0.1.0"
 
@@ -199,6 +201,7 @@ static void admin_show_stats(sg_client_t *c)
 	stat_row(&r, "protocol_errors", st->protocol_errors);
 	stat_row(&r, "reloads", st->reloads);
 	stat_row(&r, "reload_failures", st->reload_failures);
+	stat_row(&r, "cancels_forwarded", st->cancels_forwarded);
 	{
 		sql_plan_cache_stats_t pc;
 		sql_plan_cache_stats(sg_px->router->plans, &pc);
@@ -239,6 +242,9 @@ static void admin_show_config(sg_client_t *c)
 	config_row(&r, "listen", "%s:%d", cfg->listen.host, cfg->listen.port);
 	config_row(&r, "listen.max_client_connections", "%d", cfg->listen.max_client_connections);
 	config_row(&r, "listen.max_message_size", "%u", cfg->listen.max_message_size);
+	config_row(&r, "listen.workers", "%d", cfg->listen.workers);
+	config_row(&r, "worker", "%d", sg_worker_index < 0 ? 0 : sg_worker_index);
+	config_row(&r, "pid", "%d", (int)getpid());
 	config_row(&r, "admin.socket", "%s", sg_px->admin_path);
 	config_row(&r, "auth.method", "%s", config_auth_method_name(cfg->auth.method));
 	config_row(&r, "auth.users", "%zu", cfg->auth.nusers);
@@ -343,17 +349,20 @@ int admin_query(sg_client_t *c, const char *sql)
 	else if (strcmp(cmd, "SHOW TIERS") == 0)
 		admin_show_tiers(c);
 	else if (strcmp(cmd, "RELOAD") == 0) {
-		if (sg_proxy_reload(sg_px, err, sizeof(err)) == 0)
+		if (sg_proxy_reload(sg_px, err, sizeof(err)) == 0) {
+			sg_worker_notify(SG_WK_RELOAD, 0, 0);
 			(void)wire_write_command_complete(&c->out.pending, "RELOAD");
-		else
+		} else
 			client_send_error(c, "ERROR", "F0000", "reload failed, configuration unchanged: %s",
 			                  err);
 	} else if (strcmp(cmd, "PAUSE") == 0) {
 		sg_px->paused = true;
 		sg_log(LOG_INFO, "event=pause");
+		sg_worker_notify(SG_WK_PAUSE, 0, 0);
 		(void)wire_write_command_complete(&c->out.pending, "PAUSE");
 	} else if (strcmp(cmd, "RESUME") == 0) {
 		sg_proxy_resume(sg_px);
+		sg_worker_notify(SG_WK_RESUME, 0, 0);
 		(void)wire_write_command_complete(&c->out.pending, "RESUME");
 	} else {
 		client_send_error(

@@ -15,6 +15,7 @@
 #include "proxy.h"
 #include "server.h"
 #include "sqltext.h"
+#include "worker.h"
 
 #define CLIENT_READ_CHUNK   16384
 #define CLIENT_OUTPUT_LIMIT (1u << 20) /* stop reading the server above this */
@@ -127,7 +128,7 @@ void client_accept(uv_stream_t *listener, bool admin)
 		client_close(c, "admin peer not allowed");
 		return;
 	}
-	if (!admin && (px->nclients > (size_t)px->cfg->listen.max_client_connections || px->shutting_down)) {
+	if (!admin && (px->nclients > sg_worker_client_limit(px->cfg) || px->shutting_down)) {
 		px->stats.clients_rejected++;
 		client_send_error(c, "FATAL", px->shutting_down ? "57P03" : "53300",
 		                  px->shutting_down
@@ -348,35 +349,54 @@ sg_client_t *client_find(uint64_t id)
 	return NULL;
 }
 
-/* The cancel connection stays open until the backend has processed the
- * cancel (server_cancel closes it); a statement still waiting for a
- * server is cancelled here. */
-static void client_handle_cancel(sg_client_t *c, const wire_startup_t *su)
+/* Cancels what the client holding key (pid, secret) runs. Returns 1 when
+ * the cancel went to its backend (server_cancel closes connection
+ * `requester` once the backend has it; 0: none to close), 0 when it was
+ * handled here, SG_ENOENT when no client of this process holds the key. */
+int sg_client_cancel_key(int32_t pid, int32_t secret, uint64_t requester)
 {
 	sg_list_t *n;
 
-	if (c->reading) {
-		uv_read_stop(c->stream);
-		c->reading = false;
-	}
 	for (n = sg_px->clients.next; n != &sg_px->clients; n = n->next) {
 		sg_client_t *t = sg_container_of(n, sg_client_t, node);
-		if (t == c || t->key_pid != su->cancel_pid || t->key_secret != su->cancel_key ||
+		if (t->id == requester || t->key_pid != pid || t->key_secret != secret ||
 		    t->state == CL_STARTUP || t->state == CL_AUTH)
 			continue;
 		if (t->fanout != NULL) {
 			fanout_cancel(t);
-			break;
+			return 0;
 		}
 		if (t->server != NULL) {
-			server_cancel(t->server, c->id);
-			return;
+			server_cancel(t->server, requester);
+			return 1;
 		}
 		if (t->state == CL_WAITING && !t->paused_wait && t->pool != NULL && t->bcast == NULL) {
 			sg_pool_cancel_wait(t->pool, t);
 			client_checkout_failed(t, "57014", "canceling statement due to user request");
 		}
-		break;
+		return 0;
+	}
+	return SG_ENOENT;
+}
+
+/* The cancel connection stays open until the backend has processed the
+ * cancel (server_cancel closes it); a statement still waiting for a
+ * server is cancelled here. A key no client here holds may belong to
+ * another worker's client: the supervisor passes it on to all of them. */
+static void client_handle_cancel(sg_client_t *c, const wire_startup_t *su)
+{
+	int rc;
+
+	if (c->reading) {
+		uv_read_stop(c->stream);
+		c->reading = false;
+	}
+	rc = sg_client_cancel_key(su->cancel_pid, su->cancel_key, c->id);
+	if (rc == 1)
+		return;
+	if (rc == SG_ENOENT && sg_worker_index >= 0) {
+		sg_px->stats.cancels_forwarded++;
+		sg_worker_notify(SG_WK_CANCEL, su->cancel_pid, su->cancel_key);
 	}
 	client_close(c, "cancel request handled");
 }

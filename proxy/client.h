@@ -133,6 +133,9 @@ struct sg_client {
 
 /* Accepted connection: takes ownership of the new client. */
 void client_accept(uv_stream_t *listener, bool admin);
+/* Cancels the statement of the client holding BackendKeyData (pid,
+ * secret); see client.c for the return values. */
+int sg_client_cancel_key(int32_t pid, int32_t secret, uint64_t requester);
 void client_close(sg_client_t *c, const char *why);
 void client_set_state(sg_client_t *c, sg_client_state_t st);
 const char *client_state_name(sg_client_state_t st);

@@ -21,6 +21,8 @@ static const char *log_level_name(int level)
 	}
 }
 
+int sg_log_worker = -1;
+
 void sg_log_write(int level, const char *kind, uint64_t id, const char *shard, const char *fmt, ...)
 {
 	char line[2048];
@@ -35,6 +37,8 @@ void sg_log_write(int level, const char *kind, uint64_t id, const char *shard, c
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "%s.%03dZ level=%s", ts, (int)(tv.tv_usec / 1000),
 	             log_level_name(level));
+	if (sg_log_worker >= 0 && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " worker=%d", sg_log_worker);
 	if (kind != NULL && n > 0 && (size_t)n < sizeof(line))
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", kind, (unsigned long long)id);
 	if (shard != NULL && n > 0 && (size_t)n < sizeof(line))

@@ -8,7 +8,8 @@
 
 #include "config.h"
 
-extern int sg_log_level; /* a log_level_t */
+extern int sg_log_level;  /* a log_level_t */
+extern int sg_log_worker; /* >= 0: every line says worker=N (listen.workers > 1) */
 
 void sg_log_write(int level, const char *kind, uint64_t id, const char *shard, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));

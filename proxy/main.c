@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "proxy.h"
 #include "router.h"
+#include "worker.h"
 
 void auth_cache_free(void);
 
@@ -60,38 +61,15 @@ static void on_client_conn(uv_stream_t *server, int status)
 
 static int listen_tcp(sg_proxy_t *px)
 {
-	struct sockaddr_storage addr;
-	int err;
-
-	err = uv_ip4_addr(px->cfg->listen.host, px->cfg->listen.port, (struct sockaddr_in *)&addr);
-	if (err != 0)
-		err = uv_ip6_addr(px->cfg->listen.host, px->cfg->listen.port, (struct sockaddr_in6 *)&addr);
-	if (err != 0) {
-		sg_log(LOG_ERROR, "event=listen_failed host=%s error=\"not an IP address\"",
-		       px->cfg->listen.host);
-		return err;
-	}
-	uv_tcp_init(px->loop, &px->listener);
 	px->listening = true;
-	err = uv_tcp_bind(&px->listener, (struct sockaddr *)&addr, 0);
-	if (err == 0)
-		err = uv_listen((uv_stream_t *)&px->listener, 1024, on_client_conn);
-	if (err != 0) {
-		sg_log(LOG_ERROR, "event=listen_failed host=%s port=%d error=\"%s\"", px->cfg->listen.host,
-		       px->cfg->listen.port, uv_strerror(err));
-		return err;
-	}
-	sg_log(LOG_INFO, "event=listening host=%s port=%d", px->cfg->listen.host, px->cfg->listen.port);
-	return 0;
+	return sg_listen_tcp(px->loop, &px->listener, px->cfg, on_client_conn);
 }
 
 /* The admin console is a Unix socket only, mode 0600, in a directory we
  * own; the peer's uid is checked again on every connection. */
-static int listen_admin(sg_proxy_t *px)
+static int admin_dir_make(const char *dir)
 {
-	const char *dir = px->cfg->admin.socket_dir;
 	struct stat st;
-	int err;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		sg_log(LOG_ERROR, "event=admin_failed dir=%s error=\"%s\"", dir, strerror(errno));
@@ -102,6 +80,26 @@ static int listen_admin(sg_proxy_t *px)
 		       dir);
 		return SG_EIO;
 	}
+	return 0;
+}
+
+/* Worker 0 (or the single process) listens in admin.socket_dir, worker
+ * k > 0 in its subdirectory worker<k>, so each worker's state can be
+ * looked at: psql "host=<socket_dir>/worker1 port=<port> dbname=admin". */
+static int listen_admin(sg_proxy_t *px)
+{
+	char sub[200];
+	const char *dir = px->cfg->admin.socket_dir;
+	int err;
+
+	err = admin_dir_make(dir);
+	if (err == 0 && sg_worker_index > 0) {
+		snprintf(sub, sizeof(sub), "%s/worker%d", dir, sg_worker_index);
+		dir = sub;
+		err = admin_dir_make(dir);
+	}
+	if (err != 0)
+		return err;
 	snprintf(px->admin_path, sizeof(px->admin_path), "%s/.s.PGSQL.%d", dir, px->cfg->admin.port);
 	unlink(px->admin_path); /* a stale socket from a previous run */
 	uv_pipe_init(px->loop, &px->admin_listener, 0);
@@ -245,10 +243,20 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	proxy_init(&px, cfg);
+	sg_log_level = (int)cfg->log.level;
 	raise_nofile(cfg);
-	if (start_router(&px) != 0 || sg_proxy_pools_sync(&px) != 0 || listen_tcp(&px) != 0 ||
-	    listen_admin(&px) != 0) {
+	/* Before any event loop exists: the workers each make their own. */
+	if (cfg->listen.workers > 1) {
+		int code = 1;
+		int rc = sg_supervisor_run(cfg, &code);
+		if (rc != 0) {
+			config_unref(cfg);
+			return rc == 1 ? code : 1;
+		}
+	}
+	proxy_init(&px, cfg);
+	if (start_router(&px) != 0 || sg_proxy_pools_sync(&px) != 0 ||
+	    (sg_worker_index >= 0 ? sg_worker_attach(&px) : listen_tcp(&px)) != 0 || listen_admin(&px) != 0) {
 		px.exit_code = 1;
 		sg_proxy_shutdown(&px, "startup failed");
 	}

@@ -32,10 +32,11 @@ typedef struct sg_stats {
 	uint64_t simple_prepared;    /* simple Queries run as statements kept prepared */
 	uint64_t protocol_errors;
 	uint64_t reloads, reload_failures;
-	uint64_t fanouts;         /* statements run on several shards at once */
-	uint64_t fanout_failures; /* of those, answered with an error */
-	uint64_t fanout_partial;  /* answered with some shards left out (partial results) */
-	uint64_t fanout_cancels;  /* legs cancelled (LIMIT reached, error, timeout, client cancel) */
+	uint64_t cancels_forwarded; /* CancelRequests for a key unknown here, passed to the other workers */
+	uint64_t fanouts;           /* statements run on several shards at once */
+	uint64_t fanout_failures;   /* of those, answered with an error */
+	uint64_t fanout_partial;    /* answered with some shards left out (partial results) */
+	uint64_t fanout_cancels;    /* legs cancelled (LIMIT reached, error, timeout, client cancel) */
 } sg_stats_t;
 
 struct sg_proxy {
@@ -71,6 +72,9 @@ struct sg_proxy {
 extern sg_proxy_t *sg_px; /* the one instance; set by main */
 
 uint64_t sg_now_ms(void);
+/* Binds and listens on listen.host:port (IPv4 or IPv6 literal); the
+ * handle is initialised on every path, so the caller closes it. */
+int sg_listen_tcp(uv_loop_t *loop, uv_tcp_t *listener, const config_t *cfg, uv_connection_cb cb) SG_WUR;
 /* Finds the pool that serves a shard index of the current config. */
 sg_pool_t *sg_proxy_pool(sg_proxy_t *px, int shard_index);
 /* The current config's name of shard `idx` ("?" when out of range). */

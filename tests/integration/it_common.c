@@ -151,6 +151,13 @@ PGconn *it_try_connect_admin(void)
 	                         it_env("SG_PASSWORD"), NULL);
 }
 
+PGconn *it_connect_admin_at(const char *dir, const char *port)
+{
+	return it_connect_checked(
+	        it_connect_params(dir, port, "admin", it_env("SG_USER"), it_env("SG_PASSWORD"), NULL),
+	        "admin console");
+}
+
 PGconn *it_connect_admin(void)
 {
 	return it_connect_checked(it_try_connect_admin(), "admin console");
@@ -526,4 +533,38 @@ long long it_stat_value(PGconn *adm, const char *name)
 	if (v < 0)
 		fail_msg("SHOW STATS has no %s", name);
 	return v;
+}
+
+/* ---- files ---- */
+
+char *it_read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		fail_msg("open %s failed", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+void it_write_file(const char *path, const char *text)
+{
+	char tmp[1024];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
 }

@@ -48,6 +48,9 @@ PGconn *it_connect_direct(int port);
 PGconn *it_connect_admin(void);
 /* Same, but returns the PGconn whatever its status (never NULL). */
 PGconn *it_try_connect_admin(void);
+/* The admin console in socket directory dir on port (listen.workers > 1:
+ * worker k > 0 listens in SG_ADMIN_DIR/worker<k>). */
+PGconn *it_connect_admin_at(const char *dir, const char *port);
 /* Every PGconn made above is remembered until it_finish() closes it, so a
  * test that fails half-way cannot leave transactions open (and pooled
  * backends taken) for the tests after it: it_teardown() closes whatever
@@ -83,6 +86,13 @@ void it_pipe_expect(PGconn *conn, ExecStatusType st, const char *value, const ch
 /* The value of counter `name` in the admin console's SHOW STATS (fails
  * the test when there is no such counter). */
 long long it_stat_value(PGconn *adm, const char *name);
+
+/* ---- files ---- */
+/* The whole file, NUL-terminated (malloc'd); fails the test if unreadable. */
+char *it_read_file(const char *path);
+/* Replaces the file in one step (write a temporary, rename), so the proxy
+ * never reads half of it. */
+void it_write_file(const char *path, const char *text);
 
 /* ---- time ---- */
 double it_now(void); /* monotonic seconds */

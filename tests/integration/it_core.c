@@ -339,39 +339,6 @@ static void test_auth(void **state)
 	expect_auth_failure("no_such_user", "apppass");
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("open %s failed", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* Replaces the file in one step, so the proxy never reads half of it. */
-static void write_file(const char *path, const char *text)
-{
-	char tmp[1024];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(rename(tmp, path), 0);
-}
-
 /* The authentication request shardgate sends to a fresh client for user. */
 static int32_t auth_request_code(const char *user)
 {
@@ -423,21 +390,21 @@ static void test_auth_md5_after_reload(void **state)
 
 	it_skip_if_direct();
 	path = it_env("SG_CONFIG");
-	orig = read_file(path);
+	orig = it_read_file(path);
 	at = strstr(orig, from);
 	assert_non_null(at);
 	edited = malloc(strlen(orig) + 1);
 	assert_non_null(edited);
 	snprintf(edited, strlen(orig) + 1, "%.*s%s%s", (int)(at - orig), orig, to, at + strlen(from));
 
-	write_file(path, edited);
+	it_write_file(path, edited);
 	admin_command("RELOAD", st1);
 	md5_code = auth_request_code("md5user");
 	c = it_try_connect_proxy("md5user", "md5pass");
 	md5_status = PQstatus(c);
 	it_finish(c);
 	/* Restore before asserting so that a failure here cannot break later tests. */
-	write_file(path, orig);
+	it_write_file(path, orig);
 	admin_command("RELOAD", st2);
 	scram_code = auth_request_code("app");
 	free(edited);
@@ -506,10 +473,10 @@ static void test_reload_broken_config(void **state)
 	it_skip_if_direct();
 	c = app_connect();
 	path = it_env("SG_CONFIG");
-	orig = read_file(path);
-	write_file(path, "listen: [unclosed\n  port: : :\n\tpool\n");
+	orig = it_read_file(path);
+	it_write_file(path, "listen: [unclosed\n  port: : :\n\tpool\n");
 	admin_command("RELOAD", st1);
-	write_file(path, orig);
+	it_write_file(path, orig);
 	free(orig);
 	assert_string_equal(st1, "F0000");
 	/* the old configuration is still in force */
@@ -926,7 +893,7 @@ static void test_no_secrets_in_log(void **state)
 
 	it_skip_if_direct();
 	snprintf(path, sizeof(path), "%s/shardgate.log", it_env("SG_BASEDIR"));
-	log = read_file(path);
+	log = it_read_file(path);
 	assert_true(strlen(log) > 0);
 	assert_no_secret(log, "shardgate.log");
 	free(log);

@@ -159,6 +159,7 @@ static void test_full_example(void **state)
 	assert_int_equal(c->listen.port, 6432);
 	assert_int_equal(c->listen.max_client_connections, 10000);
 	assert_int_equal(c->listen.max_message_size, 64u * 1024 * 1024);
+	assert_int_equal(c->listen.workers, 1);
 	assert_string_equal(c->admin.socket_dir, "/tmp/shardgate");
 	assert_int_equal(c->admin.port, 6433);
 	assert_int_equal(c->auth.method, AUTH_SCRAM);
@@ -209,7 +210,7 @@ static void test_non_default_values(void **state)
 {
 	config_t *c = load_ok(
 	        "listen: { host: 0.0.0.0, port: 7000, max_client_connections: 5, "
-	        "max_message_size: 512kB }\n"
+	        "max_message_size: 512kB, workers: 3 }\n"
 	        "admin: { socket_dir: /run/sg, port: 7001 }\n"
 	        "auth: { method: md5, users: [ { name: u1, password: p1 }, { name: u2, password: p2 } ] }\n"
 	        "pool: { mode: session, size: 7, checkout_timeout: 250ms, idle_timeout: 5m, "
@@ -229,6 +230,7 @@ static void test_non_default_values(void **state)
 	assert_int_equal(c->listen.port, 7000);
 	assert_int_equal(c->listen.max_client_connections, 5);
 	assert_int_equal(c->listen.max_message_size, 512 * 1024);
+	assert_int_equal(c->listen.workers, 3);
 	assert_string_equal(c->admin.socket_dir, "/run/sg");
 	assert_int_equal(c->admin.port, 7001);
 	assert_int_equal(c->auth.method, AUTH_MD5);
@@ -442,6 +444,10 @@ static const err_case_t error_cases[] = {
         {"list where a scalar belongs", BASE "listen:\n  port: [1]\n", 6, 9,
          "listen.port must be an integer between 1 and 65535, not a list"},
         {"scalar where a section belongs", BASE "pool: 5\n", 5, 7, "pool must be a mapping, not a scalar"},
+        {"no workers", BASE "listen: { workers: 0 }\n", 5, 20,
+         "workers must be an integer between 1 and 64, got '0'"},
+        {"too many workers", BASE "listen:\n  workers: 65\n", 6, 12,
+         "workers must be an integer between 1 and 64, got '65'"},
         {"bad enum", BASE "pool: { mode: bogus }\n", 5, 15,
          "pool.mode must be one of transaction, session, got 'bogus'"},
         {"bad auth method", "auth: { method: password }\n", 1, 17, "one of scram-sha-256, md5, trust"},
