@@ -115,19 +115,24 @@ static void sup_on_conn(uv_stream_t *listener, int status)
 	uv_close((uv_handle_t *)conn, sup_free_cb);
 }
 
+/* Stops accepting and asks every worker to finish (SIGTERM). Called again
+ * by a second SIGTERM/SIGINT, it passes that on too, which ends the
+ * workers' wait for transactions in flight as it would for one process. */
 static void sup_stop(sup_t *sp, int code, const char *why)
 {
 	int i;
 
 	if (code != 0)
 		sp->exit_code = code;
-	if (sp->stopping)
-		return;
-	sp->stopping = true;
-	sg_log(LOG_INFO, "event=supervisor_stopping reason=\"%s\" workers=%d", why, sp->live);
-	if (sp->listening) {
-		uv_close((uv_handle_t *)&sp->listener, NULL);
-		sp->listening = false;
+	if (sp->stopping && code != 0)
+		return; /* a worker ended while stopping: the others were told */
+	if (!sp->stopping) {
+		sp->stopping = true;
+		sg_log(LOG_INFO, "event=supervisor_stopping reason=\"%s\" workers=%d", why, sp->live);
+		if (sp->listening) {
+			uv_close((uv_handle_t *)&sp->listener, NULL);
+			sp->listening = false;
+		}
 	}
 	for (i = 0; i < sp->n; i++)
 		if (sp->w[i].pid != 0)
