@@ -15,9 +15,9 @@
 #   SHARDGATE_BIN      the proxy binary                  [build/shardgate, built if missing]
 #   BENCH_ROUTED       1: the routed run (needs shardgate), 0: skip    [1]
 #   BENCH_ROUTED_LAYOUT  clusters (a server per shard) or databases  [clusters]
-#   BENCH_BACKEND      how PgBouncer and shardgate reach PostgreSQL: unix
-#                      (its socket directory, as a pooler on the database's
-#                      host does; PgBouncer's default) or tcp (127.0.0.1) [unix]
+#   BENCH_BACKEND      how PgBouncer and shardgate reach PostgreSQL: tcp
+#                      (127.0.0.1) or unix (its socket directory, as a
+#                      pooler on the database's host does)             [tcp]
 #   SG_WORKERS         shardgate's listen.workers (processes); the pool
 #                      size is divided among them        [the number of cores]
 #   BENCH_KEEP=1       keep the temporary directory (logs) afterwards
@@ -33,7 +33,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-15}
 BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardgate}
 IDLE_CLIENTS=${IDLE_CLIENTS:-5000}
 BENCH_IDLE_TARGET=${BENCH_IDLE_TARGET:-shardgate}
-BENCH_BACKEND=${BENCH_BACKEND:-unix}
+BENCH_BACKEND=${BENCH_BACKEND:-tcp}
 SG_WORKERS=${SG_WORKERS:-$(nproc)}
 PROTOCOLS=(simple extended prepared)
 CLIENTS=16

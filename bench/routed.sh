@@ -137,7 +137,9 @@ routed_start_shardgate() {
   SGR_ADMIN_PORT=$(pg_local_free_port)
   mkdir -p "$WORK/sgr-admin" "$WORK/sgr-state"
   {
-    sg_yaml_head "$SGR_PORT" 1000 "$WORK/sgr-admin" "$SGR_ADMIN_PORT" "$ROUTED_POOL_SIZE"
+    # As the unsharded shardgate: SG_WORKERS workers sharing the pool.
+    sg_yaml_head "$SGR_PORT" 1000 "$WORK/sgr-admin" "$SGR_ADMIN_PORT" \
+      $(((ROUTED_POOL_SIZE + SG_WORKERS - 1) / SG_WORKERS)) "$SG_WORKERS"
     for k in $(seq 1 $ROUTED_NSHARDS); do sg_yaml_shard "s$k" "${RT_DB[k]}" "${RT_PORT[k]}" "$(backend_host)"; done
     cat <<EOF
 default_shard: s1
@@ -159,8 +161,12 @@ EOF
   SGR_PID=$STARTED_PID
 }
 
+# Runs $1 on worker ${2:-0}'s admin console (worker k > 0 listens in the
+# subdirectory worker<k>).
 routed_admin() {
-  psql -X -q -At -F ' ' -h "$WORK/sgr-admin" -p "$SGR_ADMIN_PORT" -U "$BENCH_USER" -d admin -c "$1"
+  local dir="$WORK/sgr-admin"
+  [[ ${2:-0} -gt 0 ]] && dir+="/worker$2"
+  psql -X -q -At -F ' ' -h "$dir" -p "$SGR_ADMIN_PORT" -U "$BENCH_USER" -d admin -c "$1"
 }
 
 # SHOW SLOTS must agree with the map the data was loaded with.
@@ -176,13 +182,18 @@ expected:
 ${want%$'\n'}"
 }
 
-# Reads SHOW STATS into RSTAT[$1,name].
+# Reads SHOW STATS into RSTAT[$1,name], summed over the workers (each
+# counts its own clients); the hit rate is recomputed from the sums.
 routed_stats() {
-  local tag=$1 name value out
-  out=$(routed_admin "SHOW STATS") || die "SHOW STATS failed on the routed shardgate"
-  while read -r name value; do
-    RSTAT[$tag,$name]=$value
-  done <<<"$out"
+  local tag=$1 name value out w hits misses
+  for w in $(seq 0 $((SG_WORKERS - 1))); do
+    out=$(routed_admin "SHOW STATS" "$w") || die "SHOW STATS failed on the routed shardgate (worker $w)"
+    while read -r name value; do
+      RSTAT[$tag,$name]=$((${RSTAT[$tag,$name]:-0} + value))
+    done <<<"$out"
+  done
+  hits=${RSTAT[$tag,plan_cache_hits]:-0} misses=${RSTAT[$tag,plan_cache_misses]:-0}
+  RSTAT[$tag,plan_cache_hit_rate_pct]=$((hits + misses ? hits * 100 / (hits + misses) : 0))
 }
 
 # 100 random aids: each read through shardgate must return exactly one row
@@ -277,8 +288,9 @@ routed_print() {
     printf 'over %d slots on 3 PostgreSQL servers (shared_buffers %s each),\n' "$HASH_SLOTS" \
       "$BENCH_SHARD_SHARED_BUFFERS"
   fi
-  printf 'shardgate transaction pool %d per shard; branches and tellers replicated. Shards hold\n' \
-    "$ROUTED_POOL_SIZE"
+  printf 'shardgate (%d worker(s)) transaction pool %d per shard in all; branches and tellers replicated.\n' \
+    "$SG_WORKERS" "$ROUTED_POOL_SIZE"
+  printf 'Shards hold '
   printf '%s = %d of %d accounts rows.\n\n' "$rows" "${RCHECK[total]}" $((100000 * SCALE))
   # shellcheck disable=SC2059
   printf "$fmt" protocol routed pgbouncer "(basis)" ratio sg-1-shard ratio cache-hit-% plan-looks parses

@@ -358,6 +358,8 @@ int sg_supervisor_run(config_t *cfg, int *exit_code)
 	sp.loop = uv_default_loop();
 	if (sup_start_handles(&sp) != 0)
 		sup_stop(&sp, 1, "startup failed"); /* SIGCHLD reaps the workers */
+	/* A worker that failed before SIGCHLD was watched sent it unseen. */
+	sup_reap(&sp);
 	sg_log(LOG_INFO, "event=supervisor_started pid=%d workers=%d", (int)getpid(), sp.n);
 	uv_run(sp.loop, UV_RUN_DEFAULT);
 	for (i = 0; i < sp.n; i++)
