@@ -88,13 +88,16 @@ static int admin_dir_make(const char *dir)
  * looked at: psql "host=<socket_dir>/worker1 port=<port> dbname=admin". */
 static int listen_admin(sg_proxy_t *px)
 {
-	char sub[200];
+	char sub[sizeof(px->admin_path) - sizeof("/.s.PGSQL.65535")];
 	const char *dir = px->cfg->admin.socket_dir;
 	int err;
 
 	err = admin_dir_make(dir);
 	if (err == 0 && sg_worker_index > 0) {
-		snprintf(sub, sizeof(sub), "%s/worker%d", dir, sg_worker_index);
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/worker%d", dir, sg_worker_index) >= sizeof(sub)) {
+			sg_log(LOG_ERROR, "event=admin_failed dir=%s error=\"path too long\"", dir);
+			return SG_ERANGE;
+		}
 		dir = sub;
 		err = admin_dir_make(dir);
 	}
