@@ -161,12 +161,8 @@ EOF
   SGR_PID=$STARTED_PID
 }
 
-# Runs $1 on worker ${2:-0}'s admin console (worker k > 0 listens in the
-# subdirectory worker<k>).
 routed_admin() {
-  local dir="$WORK/sgr-admin"
-  [[ ${2:-0} -gt 0 ]] && dir+="/worker$2"
-  psql -X -q -At -F ' ' -h "$dir" -p "$SGR_ADMIN_PORT" -U "$BENCH_USER" -d admin -c "$1"
+  psql -X -q -At -F ' ' -h "$WORK/sgr-admin" -p "$SGR_ADMIN_PORT" -U "$BENCH_USER" -d admin -c "$1"
 }
 
 # SHOW SLOTS must agree with the map the data was loaded with.
@@ -182,18 +178,15 @@ expected:
 ${want%$'\n'}"
 }
 
-# Reads SHOW STATS into RSTAT[$1,name], summed over the workers (each
-# counts its own clients); the hit rate is recomputed from the sums.
+# Reads SHOW STATS into RSTAT[$1,name]. With workers it sums them all,
+# the others as of their last tick: wait a few ticks (100 ms each) first.
 routed_stats() {
-  local tag=$1 name value out w hits misses
-  for w in $(seq 0 $((SG_WORKERS - 1))); do
-    out=$(routed_admin "SHOW STATS" "$w") || die "SHOW STATS failed on the routed shardgate (worker $w)"
-    while read -r name value; do
-      RSTAT[$tag,$name]=$((${RSTAT[$tag,$name]:-0} + value))
-    done <<<"$out"
-  done
-  hits=${RSTAT[$tag,plan_cache_hits]:-0} misses=${RSTAT[$tag,plan_cache_misses]:-0}
-  RSTAT[$tag,plan_cache_hit_rate_pct]=$((hits + misses ? hits * 100 / (hits + misses) : 0))
+  local tag=$1 name value out
+  [[ $SG_WORKERS -gt 1 ]] && sleep 0.3
+  out=$(routed_admin "SHOW STATS") || die "SHOW STATS failed on the routed shardgate"
+  while read -r name value; do
+    RSTAT[$tag,$name]=$value
+  done <<<"$out"
 }
 
 # 100 random aids: each read through shardgate must return exactly one row

@@ -167,15 +167,22 @@ static void stat_row(admin_rows_t *r, const char *name, uint64_t value)
 	admin_rows_add(r, v);
 }
 
+/* With listen.workers > 1 the counters are the sum over every worker
+ * (the others' as of their last tick, 100 ms at most); workers_summed
+ * says how many. uptime_seconds is this worker's. */
 static void admin_show_stats(sg_client_t *c)
 {
 	static const char *const cols[] = {"name", "value"};
-	const sg_stats_t *st = &sg_px->stats;
+	sg_worker_counters_t t;
+	const sg_stats_t *st = &t.stats;
 	admin_rows_t r;
+	int others;
 
+	sg_worker_counters_fill(sg_px, &t);
+	others = sg_worker_counters_add_others(&t);
 	admin_rows_begin(&r, c, 2, cols);
 	stat_row(&r, "uptime_seconds", (sg_now_ms() - sg_px->started_ms) / 1000);
-	stat_row(&r, "clients_connected", sg_px->nclients);
+	stat_row(&r, "clients_connected", t.clients_connected);
 	stat_row(&r, "clients_accepted", st->clients_accepted);
 	stat_row(&r, "clients_rejected", st->clients_rejected);
 	stat_row(&r, "auth_failures", st->auth_failures);
@@ -187,7 +194,7 @@ static void admin_show_stats(sg_client_t *c)
 	stat_row(&r, "server_connects", st->server_connects);
 	stat_row(&r, "server_connect_failures", st->server_connect_failures);
 	stat_row(&r, "server_lost", st->server_lost);
-	stat_row(&r, "prepared_statements", sg_pstmt_count());
+	stat_row(&r, "prepared_statements", t.prepared_statements);
 	stat_row(&r, "reprepares", st->reprepares);
 	stat_row(&r, "parses_skipped", st->parses_skipped);
 	stat_row(&r, "batches_replayed", st->batches_replayed);
@@ -202,16 +209,13 @@ static void admin_show_stats(sg_client_t *c)
 	stat_row(&r, "reloads", st->reloads);
 	stat_row(&r, "reload_failures", st->reload_failures);
 	stat_row(&r, "cancels_forwarded", st->cancels_forwarded);
-	{
-		sql_plan_cache_stats_t pc;
-		sql_plan_cache_stats(sg_px->router->plans, &pc);
-		stat_row(&r, "plan_cache_hits", pc.hits);
-		stat_row(&r, "plan_cache_misses", pc.misses);
-		stat_row(&r, "plan_cache_hit_rate_pct",
-		         pc.hits + pc.misses ? (pc.hits * 100) / (pc.hits + pc.misses) : 0);
-		stat_row(&r, "plan_cache_entries", pc.entries);
-		stat_row(&r, "sql_parses", sg_px->router->analyzed);
-	}
+	stat_row(&r, "plan_cache_hits", t.plan_hits);
+	stat_row(&r, "plan_cache_misses", t.plan_misses);
+	stat_row(&r, "plan_cache_hit_rate_pct",
+	         t.plan_hits + t.plan_misses ? (t.plan_hits * 100) / (t.plan_hits + t.plan_misses) : 0);
+	stat_row(&r, "plan_cache_entries", t.plan_entries);
+	stat_row(&r, "sql_parses", t.sql_parses);
+	stat_row(&r, "workers_summed", (uint64_t)others + 1);
 	admin_rows_end(&r, "SHOW");
 }
 

@@ -261,6 +261,7 @@ void sg_proxy_tick(uv_timer_t *t)
 
 	for (i = 0; i < px->npools; i++)
 		sg_pool_tick(px->pools[i], now);
+	sg_worker_counters_publish(px);
 	if (px->shutting_down) {
 		proxy_close_idle_clients(px, now >= px->shutdown_deadline_ms);
 		sg_proxy_maybe_exit(px);

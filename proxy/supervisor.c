@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -348,6 +349,15 @@ int sg_supervisor_run(config_t *cfg, int *exit_code)
 	for (i = 0; i < SUP_MAX_WORKERS; i++)
 		sp.w[i].fd = child_fd[i] = -1;
 	sp.parent = getpid();
+	/* SHOW STATS totals: each worker writes its slot, any worker reads
+	 * all (worker.h). Zeroed by mmap; lives until the last process exits. */
+	sg_worker_slots = mmap(NULL, sizeof(sg_worker_counters_t) * (size_t)sp.n, PROT_READ | PROT_WRITE,
+	                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sg_worker_slots == MAP_FAILED) {
+		sg_worker_slots = NULL;
+		sg_log(LOG_ERROR, "event=workers_failed error=\"mmap: %s\"", strerror(errno));
+		return SG_EIO;
+	}
 	rc = sup_fork(&sp, child_fd);
 	if (rc == 0)
 		return 0;

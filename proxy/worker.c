@@ -7,11 +7,14 @@
 
 #include "client.h"
 #include "log.h"
+#include "prepared.h"
+#include "router.h"
 #include "worker.h"
 
 int sg_worker_index = -1;
 int sg_worker_fd = -1;
 int sg_worker_count = 1;
+sg_worker_counters_t *sg_worker_slots;
 
 static uv_pipe_t wk_pipe;
 static bool wk_open;
@@ -155,4 +158,58 @@ size_t sg_worker_client_limit(const config_t *cfg)
 	size_t w = (size_t)sg_worker_count;
 
 	return (n + w - 1) / w;
+}
+
+void sg_worker_counters_fill(const sg_proxy_t *px, sg_worker_counters_t *out)
+{
+	sql_plan_cache_stats_t pc;
+
+	memset(out, 0, sizeof(*out));
+	out->stats = px->stats;
+	out->clients_connected = px->nclients;
+	out->prepared_statements = sg_pstmt_count();
+	sql_plan_cache_stats(px->router->plans, &pc);
+	out->plan_hits = pc.hits;
+	out->plan_misses = pc.misses;
+	out->plan_entries = pc.entries;
+	out->sql_parses = px->router->analyzed;
+}
+
+void sg_worker_counters_publish(const sg_proxy_t *px)
+{
+	sg_worker_counters_t now;
+
+	if (sg_worker_slots == NULL || sg_worker_index < 0)
+		return;
+	sg_worker_counters_fill(px, &now);
+	sg_worker_slots[sg_worker_index] = now;
+}
+
+/* The structs are nothing but uint64_t fields: summed as an array. */
+static void counters_add(sg_worker_counters_t *sum, const sg_worker_counters_t *add)
+{
+	uint64_t *d = (uint64_t *)sum, v;
+	const uint8_t *s = (const uint8_t *)add;
+	size_t i;
+
+	_Static_assert(sizeof(sg_worker_counters_t) % sizeof(uint64_t) == 0, "uint64_t fields only");
+	for (i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++) {
+		memcpy(&v, s + i * sizeof(v), sizeof(v));
+		d[i] += v;
+	}
+}
+
+int sg_worker_counters_add_others(sg_worker_counters_t *sum)
+{
+	int k, n = 0;
+
+	if (sg_worker_slots == NULL || sg_worker_index < 0)
+		return 0;
+	for (k = 0; k < sg_worker_count; k++) {
+		if (k == sg_worker_index)
+			continue;
+		counters_add(sum, &sg_worker_slots[k]);
+		n++;
+	}
+	return n;
 }

@@ -46,6 +46,27 @@ void sg_worker_detach(void);
 /* Tells the supervisor, which tells every other worker. A no-op in a
  * single process. */
 void sg_worker_notify(uint32_t type, int32_t a, int32_t b);
+/* What SHOW STATS prints, summed over the workers. Each worker copies its
+ * own into its slot of a shared mapping (made by the supervisor before
+ * fork) on every tick, 100 ms; only plain uint64_t fields, so a reader
+ * sees each field whole, at worst one tick old. */
+typedef struct sg_worker_counters {
+	sg_stats_t stats;
+	uint64_t clients_connected;
+	uint64_t prepared_statements;
+	uint64_t plan_hits, plan_misses, plan_entries, sql_parses;
+} sg_worker_counters_t;
+
+/* This process's counters now. */
+void sg_worker_counters_fill(const sg_proxy_t *px, sg_worker_counters_t *out);
+/* Copies them to this worker's slot (no-op in a single process). */
+void sg_worker_counters_publish(const sg_proxy_t *px);
+/* Adds every other worker's last published counters to *sum; returns how
+ * many workers were added (0 in a single process). */
+int sg_worker_counters_add_others(sg_worker_counters_t *sum);
+/* The shared slots, one per worker; set by the supervisor before fork. */
+extern sg_worker_counters_t *sg_worker_slots;
+
 /* The share of listen.max_client_connections this process accepts. */
 size_t sg_worker_client_limit(const config_t *cfg);
 

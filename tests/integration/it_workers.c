@@ -2,7 +2,8 @@
  * One supervisor hands clients to two worker processes round-robin; each
  * worker has its own admin socket (worker 1 in SG_ADMIN_DIR/worker1).
  * Checks the hand-out, cancel requests that land on the other worker,
- * RELOAD / SIGHUP / PAUSE reaching both workers, and that a worker dying
+ * SHOW STATS summed over the workers, RELOAD / SIGHUP / PAUSE reaching
+ * both workers, and that a worker dying
  * stops the whole (exit status 1) instead of leaving half a proxy. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,20 +159,60 @@ static void test_round_robin(void **state)
 		it_finish(c[i]);
 }
 
+/* Waits up to 2 s for SHOW STATS on a worker's console to show want for
+ * name (totals over the workers: the others' at most one tick old). */
+static void wait_stat(int worker, const char *name, long long want)
+{
+	double t0 = it_now();
+	long long v;
+
+	while ((v = stat_on(worker, name)) != want && it_now() - t0 < 2.0)
+		it_sleep_ms(50);
+	assert_int_equal(v, want);
+}
+
 /* The cancel connection right after a client's goes to the other worker,
  * which does not know the key and passes it on; the one after that lands
  * where the client is and is handled there. Both cancel the statement. */
 static void test_cancel_across_workers(void **state)
 {
 	PGconn *c = it_connect_proxy(it_env("SG_USER"), it_env("SG_PASSWORD"));
-	long long before = stat_on(0, "cancels_forwarded") + stat_on(1, "cancels_forwarded");
+	long long before = stat_on(0, "cancels_forwarded");
 
 	it_check_cancel(c);
-	assert_int_equal(stat_on(0, "cancels_forwarded") + stat_on(1, "cancels_forwarded"), before + 1);
+	wait_stat(0, "cancels_forwarded", before + 1);
+	wait_stat(1, "cancels_forwarded", before + 1);
 	it_check_cancel(c);
-	assert_int_equal(stat_on(0, "cancels_forwarded") + stat_on(1, "cancels_forwarded"), before + 1);
+	it_sleep_ms(300); /* three ticks: a second forward would show by now */
+	assert_int_equal(stat_on(0, "cancels_forwarded"), before + 1);
+	assert_int_equal(stat_on(1, "cancels_forwarded"), before + 1);
 	it_expect_scalar(c, "SELECT 'still usable'", "still usable");
 	it_finish(c);
+}
+
+/* SHOW STATS on either console sums every worker's counters: queries run
+ * on both workers show up, equally, on both. */
+static void test_stats_summed(void **state)
+{
+	PGconn *c[4];
+	long long before, after;
+	int i;
+
+	it_sleep_ms(300);
+	before = stat_on(0, "queries");
+	assert_int_equal(stat_on(1, "queries"), before);
+	assert_int_equal(stat_on(0, "workers_summed"), 2);
+	assert_int_equal(stat_on(1, "workers_summed"), 2);
+	for (i = 0; i < 4; i++) {
+		c[i] = it_connect_proxy(it_env("SG_USER"), it_env("SG_PASSWORD"));
+		it_expect_scalar(c[i], "SELECT 'counted'", "counted");
+	}
+	it_sleep_ms(300);
+	after = stat_on(0, "queries");
+	assert_int_equal(after, before + 4);
+	assert_int_equal(stat_on(1, "queries"), after);
+	for (i = 0; i < 4; i++)
+		it_finish(c[i]);
 }
 
 /* RELOAD on worker 0's console reloads worker 1 too. */
@@ -370,6 +411,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_admin_per_worker, it_teardown),
 	        cmocka_unit_test_teardown(test_round_robin, it_teardown),
 	        cmocka_unit_test_teardown(test_cancel_across_workers, it_teardown),
+	        cmocka_unit_test_teardown(test_stats_summed, it_teardown),
 	        cmocka_unit_test_teardown(test_reload_reaches_every_worker, it_teardown),
 	        cmocka_unit_test_teardown(test_sighup_reaches_every_worker, it_teardown),
 	        cmocka_unit_test_teardown(test_pause_reaches_every_worker, it_teardown),
