@@ -65,8 +65,7 @@ static int listen_tcp(sg_proxy_t *px)
 	return sg_listen_tcp(px->loop, &px->listener, px->cfg, on_client_conn);
 }
 
-/* The admin console is a Unix socket only, mode 0600, in a directory we
- * own; the peer's uid is checked again on every connection. */
+/* The admin socket's directory exists and belongs to us. */
 static int admin_dir_make(const char *dir)
 {
 	struct stat st;
@@ -83,7 +82,9 @@ static int admin_dir_make(const char *dir)
 	return 0;
 }
 
-/* Worker 0 (or the single process) listens in admin.socket_dir, worker
+/* The admin console is a Unix socket only, mode 0600, in a directory we
+ * own; the peer's uid is checked again on every connection.
+ * Worker 0 (or the single process) listens in admin.socket_dir, worker
  * k > 0 in its subdirectory worker<k>, so each worker's state can be
  * looked at: psql "host=<socket_dir>/worker1 port=<port> dbname=admin". */
 static int listen_admin(sg_proxy_t *px)

@@ -346,6 +346,8 @@ int sg_supervisor_run(config_t *cfg, int *exit_code)
 	memset(&sp, 0, sizeof(sp));
 	sp.cfg = cfg;
 	sp.n = cfg->listen.workers;
+	if (sp.n < 2 || sp.n > SUP_MAX_WORKERS)
+		return SG_ERANGE; /* config_load bounds it to 1..64; the arrays here hold 64 */
 	for (i = 0; i < SUP_MAX_WORKERS; i++)
 		sp.w[i].fd = child_fd[i] = -1;
 	sp.parent = getpid();

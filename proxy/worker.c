@@ -168,6 +168,8 @@ void sg_worker_counters_fill(const sg_proxy_t *px, sg_worker_counters_t *out)
 	out->stats = px->stats;
 	out->clients_connected = px->nclients;
 	out->prepared_statements = sg_pstmt_count();
+	if (px->router == NULL)
+		return; /* startup failed before the router was built; the tick still runs */
 	sql_plan_cache_stats(px->router->plans, &pc);
 	out->plan_hits = pc.hits;
 	out->plan_misses = pc.misses;
