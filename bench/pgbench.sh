@@ -9,7 +9,10 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS      seconds per pgbench run                        [15]
-#   BENCH_TARGETS      which of: direct pgbouncer shardgate            [all three]
+#   BENCH_TARGETS      which of: direct pgbouncer floor shardgate      [all four]
+#                      (floor: bench/relay_floor.c, a byte relay with no
+#                      proxy logic — what the hop alone costs here)
+#   BENCH_ROUNDS       rounds of every run; the table shows medians    [1]
 #   IDLE_CLIENTS       idle connections to hold open, 0 to skip        [5000]
 #   BENCH_IDLE_TARGET  who receives them: shardgate or pgbouncer       [shardgate]
 #   SHARDGATE_BIN      the proxy binary                  [build/shardgate, built if missing]
@@ -30,7 +33,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_SECONDS=${BENCH_SECONDS:-15}
-BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardgate}
+BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer floor shardgate}
+BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 IDLE_CLIENTS=${IDLE_CLIENTS:-5000}
 BENCH_IDLE_TARGET=${BENCH_IDLE_TARGET:-shardgate}
 BENCH_BACKEND=${BENCH_BACKEND:-tcp}
@@ -49,8 +53,9 @@ BENCH_USER=postgres
 
 WORK=""
 PG_PORT="" PGB_PORT="" SG_PORT="" SG_ADMIN_PORT=""
-PGB_PID="" SG_PID="" IDLE_PID=""
-declare -A TPS=() NOTE=()
+PGB_PID="" SG_PID="" IDLE_PID="" FLOOR_PID="" FLOOR_PORT=""
+# TPS: the median over the rounds; RUNS: every round's rate, in order.
+declare -A TPS=() NOTE=() RUNS=()
 LOAD_START="" LOAD_BEFORE=""
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
@@ -72,6 +77,7 @@ cleanup() {
   stop_pid "${IDLE_PID:-}"
   stop_pid "$SGR_PID"
   stop_pid "$SG_PID"
+  stop_pid "$FLOOR_PID"
   stop_pid "$PGB_PID"
   cleanup_work "$rc" "${BENCH_KEEP:-0}" \
     "$WORK/shardgate.log" "$WORK/shardgate-routed.log" "$WORK/pgbouncer/pgbouncer.log"
@@ -108,6 +114,7 @@ check_tools() {
   *) die "BENCH_BACKEND must be tcp or unix" ;;
   esac
   [[ $SG_WORKERS =~ ^[1-9][0-9]?$ && $SG_WORKERS -le 64 ]] || die "SG_WORKERS must be 1..64"
+  [[ $BENCH_ROUNDS =~ ^[1-9][0-9]?$ ]] || die "BENCH_ROUNDS must be 1..99"
   case $BENCH_IDLE_TARGET in
   shardgate | pgbouncer) ;;
   *) die "BENCH_IDLE_TARGET must be shardgate or pgbouncer" ;;
@@ -193,18 +200,54 @@ EOF
   SG_PID=$STARTED_PID
 }
 
+# The floor: a byte relay with as many threads as shardgate has workers,
+# reaching PostgreSQL the way the proxies do. Clients authenticate to
+# PostgreSQL itself through it.
+start_floor() {
+  cc -O2 -pthread "$ROOT/bench/relay_floor.c" -o "$WORK/relay_floor" ||
+    die "compiling bench/relay_floor.c failed"
+  FLOOR_PORT=$(pg_local_free_port)
+  say "== relay floor on 127.0.0.1:$FLOOR_PORT ($SG_WORKERS thread(s))"
+  "$WORK/relay_floor" "$FLOOR_PORT" "$(backend_host)" "$PG_PORT" "$SG_WORKERS" \
+    >"$WORK/relay_floor.log" 2>&1 &
+  FLOOR_PID=$!
+  wait_accepting "relay floor" "$FLOOR_PORT" "$FLOOR_PID"
+}
+
 target_port() {
   case $1 in
   direct) echo "$PG_PORT" ;;
   pgbouncer) echo "$PGB_PORT" ;;
+  floor) echo "$FLOOR_PORT" ;;
   shardgate) echo "$SG_PORT" ;;
   routed) echo "$SGR_PORT" ;;
   esac
 }
 
-# One pgbench run; fills TPS[target,protocol] with the rate, or "FAILED"
-# and NOTE[...] with pgbench's first error line.
+# One pgbench run; appends the rate (or "FAILED") to RUNS[target,protocol],
+# sets TPS[...] to the median of the rounds so far (FAILED if any failed)
+# and NOTE[...] to pgbench's first error line of a failed round.
 run_pgbench() {
+  local target=$1 proto=$2
+  run_pgbench_once "$target" "$proto"
+  RUNS[$target,$proto]="${RUNS[$target,$proto]:+${RUNS[$target,$proto]} }$RATE"
+  local -a runs
+  read -r -a runs <<<"${RUNS[$target,$proto]}"
+  TPS[$target,$proto]=$(median "${runs[@]}")
+}
+
+# The median of the arguments (the mean of the middle two for an even
+# count), or FAILED when any of them is not a number.
+median() {
+  printf '%s\n' "$@" | sort -n | awk '
+    !/^[0-9.]+$/ { bad = 1 } { v[NR] = $1 }
+    END { if (bad || NR == 0) print "FAILED"
+          else if (NR % 2) printf "%.0f\n", v[(NR + 1) / 2]
+          else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+RATE=""
+run_pgbench_once() {
   local target=$1 proto=$2 out="$WORK/pgbench-$1-$2.log" rc=0 tps failed aborted err
   say "-- $target, -M $proto, ${BENCH_SECONDS}s"
   PGPASSWORD=$PG_PASSWORD pgbench -h 127.0.0.1 -p "$(target_port "$target")" -U "$BENCH_USER" \
@@ -213,10 +256,10 @@ run_pgbench() {
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out" | head -n 1)
   aborted=$(grep -c 'aborted in command' "$out" || true)
   if [[ $rc -eq 0 && -n $tps && ${failed:-0} -eq 0 && $aborted -eq 0 ]]; then
-    TPS[$target,$proto]=$(printf '%.0f' "$tps")
+    RATE=$(printf '%.0f' "$tps")
     return 0
   fi
-  TPS[$target,$proto]=FAILED
+  RATE=FAILED
   err=$(grep -m 1 -E 'ERROR|FATAL|error:' "$out" | sed 's/^pgbench: error: //' || true)
   NOTE[$target,$proto]="exit $rc, failed transactions ${failed:-?}, aborted clients $aborted: ${err:-see $out}"
 }
@@ -235,29 +278,56 @@ cell() {
 }
 
 print_table() {
-  local proto k fmt='%-10s %12s %14s %14s %13s %10s\n'
-  printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second\n' \
+  local proto k fmt='%-10s %9s %10s %9s %10s %13s %10s %12s %9s\n'
+  printf '\nRead-only pgbench (-S -c %d -j %d -T %d, scale %d), transactions per second' \
     "$CLIENTS" "$THREADS" "$BENCH_SECONDS" "$SCALE"
+  if [[ $BENCH_ROUNDS -gt 1 ]]; then
+    printf ', the median of %d rounds\n' "$BENCH_ROUNDS"
+  else
+    printf '\n'
+  fi
   printf 'load average (1, 5, 15 min): %s at start, %s after setup, %s after the runs\n' \
     "$LOAD_START" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'clients reach every target over TCP; PgBouncer and shardgate reach PostgreSQL over %s\n' \
+  printf 'clients reach every target over TCP; PgBouncer, the floor and shardgate reach PostgreSQL over %s\n' \
     "$([[ $BENCH_BACKEND == unix ]] && echo "its Unix socket" || echo TCP)"
-  printf 'shardgate: %d worker process(es), pool %d each; PgBouncer: one process, pool %d\n\n' \
+  printf 'shardgate: %d worker process(es), pool %d each; PgBouncer: one process, pool %d\n' \
     "$SG_WORKERS" $(((POOL_SIZE + SG_WORKERS - 1) / SG_WORKERS)) "$POOL_SIZE"
+  printf 'floor: a byte relay (bench/relay_floor.c, %d thread(s)), one backend connection per client\n\n' \
+    "$SG_WORKERS"
   # shellcheck disable=SC2059
-  printf "$fmt" protocol direct pgbouncer shardgate sg/pgbouncer sg/direct
+  printf "$fmt" protocol direct pgbouncer floor shardgate sg/pgbouncer sg/direct floor/direct sg/floor
   for proto in "${PROTOCOLS[@]}"; do
-    local d p s
+    local d p f s
     d=$(cell direct "$proto")
     p=$(cell pgbouncer "$proto")
+    f=$(cell floor "$proto")
     s=$(cell shardgate "$proto")
     # shellcheck disable=SC2059
-    printf "$fmt" "$proto" "$d" "$p" "$s" "$(ratio "$s" "$p")" "$(ratio "$s" "$d")"
+    printf "$fmt" "$proto" "$d" "$p" "$f" "$s" "$(ratio "$s" "$p")" "$(ratio "$s" "$d")" \
+      "$(ratio "$f" "$d")" "$(ratio "$s" "$f")"
   done
+  [[ $BENCH_ROUNDS -gt 1 ]] && print_rounds
   for k in "${!NOTE[@]}"; do
     [[ $k == routed,* ]] || printf '  %s FAILED: %s\n' "${k/,/ -M }" "${NOTE[$k]}"
   done | sort
   echo
+}
+
+# Each round's shardgate/direct and shardgate/PgBouncer ratio: the spread
+# the medians hide.
+print_rounds() {
+  local proto i d p s line
+  printf '\nper round (shardgate/direct, shardgate/pgbouncer):\n'
+  for proto in "${PROTOCOLS[@]}"; do
+    read -r -a d <<<"${RUNS[direct,$proto]:-}"
+    read -r -a p <<<"${RUNS[pgbouncer,$proto]:-}"
+    read -r -a s <<<"${RUNS[shardgate,$proto]:-}"
+    line=""
+    for ((i = 0; i < BENCH_ROUNDS; i++)); do
+      line+=" $(ratio "${s[i]:-}" "${d[i]:-}")/$(ratio "${s[i]:-}" "${p[i]:-}")"
+    done
+    printf '  %-10s%s\n' "$proto" "$line"
+  done
 }
 
 # Holds IDLE_CLIENTS connections open on the chosen target and reports the
@@ -313,7 +383,7 @@ run_idle() {
 }
 
 main() {
-  local t proto
+  local t proto round
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   check_tools
   has_target shardgate && build_shardgate
@@ -326,18 +396,22 @@ main() {
   . "$ROOT/scripts/pg_local.sh"
   start_postgres
   has_target pgbouncer && start_pgbouncer
+  has_target floor && start_floor
   has_target shardgate && start_shardgate
   [[ $BENCH_ROUTED == 1 ]] && routed_setup
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
   # The routed run follows the unsharded runs of its protocol, so that the
   # runs compared with each other are minutes apart at most.
-  for proto in "${PROTOCOLS[@]}"; do
-    for t in direct pgbouncer shardgate; do
-      has_target "$t" && run_pgbench "$t" "$proto"
+  for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+    [[ $BENCH_ROUNDS -gt 1 ]] && say "== round $round of $BENCH_ROUNDS"
+    for proto in "${PROTOCOLS[@]}"; do
+      for t in direct pgbouncer floor shardgate; do
+        has_target "$t" && run_pgbench "$t" "$proto"
+      done
+      if [[ $BENCH_ROUTED == 1 && -z $ROUTED_SKIP && " ${ROUTED_PROTOCOLS[*]} " == *" $proto "* ]]; then
+        routed_run "$proto"
+      fi
     done
-    if [[ $BENCH_ROUTED == 1 && -z $ROUTED_SKIP && " ${ROUTED_PROTOCOLS[*]} " == *" $proto "* ]]; then
-      routed_run "$proto"
-    fi
   done
   [[ $BENCH_ROUTED == 1 ]] && routed_stop
   print_table
