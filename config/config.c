@@ -59,6 +59,7 @@ void config_free(config_t *c)
 		return;
 	free(c->path);
 	free(c->listen.host);
+	free(c->listen.unix_socket_dir);
 	free(c->admin.socket_dir);
 	for (size_t i = 0; i < c->auth.nusers; i++) {
 		free(c->auth.users[i].name);

@@ -74,6 +74,7 @@ typedef struct config {
 		int max_client_connections;
 		uint32_t max_message_size; /* bytes; default 64 MiB */
 		int workers;               /* processes sharing the port (proxy/supervisor.c) */
+		char *unix_socket_dir;     /* "" = none; else clients may also use <dir>/.s.PGSQL.<port> */
 	} listen;
 	struct {
 		char *socket_dir;

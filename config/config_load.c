@@ -116,6 +116,7 @@ static const opt_t listen_opts[] = {
 	{.key = "max_message_size", .type = OPT_SIZE, .off = offsetof(config_t, listen.max_message_size),
 	 .def = "64MB", .min = 1024, .max = 1024LL * 1024 * 1024},
 	{.key = "workers", .type = OPT_INT, .off = offsetof(config_t, listen.workers), .def = "1", .min = 1, .max = 64},
+	{.key = "unix_socket_dir", .type = OPT_STR, .off = offsetof(config_t, listen.unix_socket_dir), .def = ""},
 	{.key = NULL},
 };
 

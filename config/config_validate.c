@@ -215,6 +215,32 @@ static int validate_tables(const config_t *c, const cfg_node_t *root, config_err
 	return rc;
 }
 
+/* The clients' Unix socket is <dir>/.s.PGSQL.<port>: it must fit a
+ * sockaddr_un and must not be the admin console's own socket. */
+static int validate_listen(const config_t *c, const cfg_node_t *root, config_error_t *err)
+{
+	const char *dir = c->listen.unix_socket_dir;
+	const cfg_node_t *node = config_tree_get(config_tree_get(root, "listen"), "unix_socket_dir");
+
+	if (dir[0] == '\0')
+		return 0;
+	if (dir[0] != '/')
+		return config_error_at(err, node,
+		                       "listen.unix_socket_dir must be an absolute path, got '%.64s'", dir);
+	/* sun_path holds 108 bytes with the terminating NUL. */
+	if (strlen(dir) + sizeof("/.s.PGSQL.65535") > 108)
+		return config_error_at(err, node,
+		                       "listen.unix_socket_dir is too long for a Unix socket path "
+		                       "(at most %zu bytes)",
+		                       108 - sizeof("/.s.PGSQL.65535"));
+	if (c->listen.port == c->admin.port && strcmp(dir, c->admin.socket_dir) == 0)
+		return config_error_at(err, node,
+		                       "listen.unix_socket_dir with listen.port %d would be the admin "
+		                       "console's socket (admin.socket_dir, admin.port)",
+		                       c->listen.port);
+	return 0;
+}
+
 /* metrics.listen is "host:port"; the last ':' splits so "[::1]:9930" works. */
 static int validate_metrics(const config_t *c, const cfg_node_t *root, config_error_t *err)
 {
@@ -246,5 +272,7 @@ int config_validate(const config_t *c, const cfg_node_t *root, config_error_t *e
 		rc = validate_tables(c, root, err);
 	if (rc == 0)
 		rc = validate_metrics(c, root, err);
+	if (rc == 0)
+		rc = validate_listen(c, root, err);
 	return rc;
 }

@@ -247,6 +247,7 @@ static void admin_show_config(sg_client_t *c)
 	config_row(&r, "listen.max_client_connections", "%d", cfg->listen.max_client_connections);
 	config_row(&r, "listen.max_message_size", "%u", cfg->listen.max_message_size);
 	config_row(&r, "listen.workers", "%d", cfg->listen.workers);
+	config_row(&r, "listen.unix_socket_dir", "%s", cfg->listen.unix_socket_dir);
 	config_row(&r, "worker", "%d", sg_worker_index < 0 ? 0 : sg_worker_index);
 	config_row(&r, "pid", "%d", (int)getpid());
 	config_row(&r, "admin.socket", "%s", sg_px->admin_path);

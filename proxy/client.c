@@ -76,7 +76,7 @@ static void client_addr_fill(sg_client_t *c)
 	int len = sizeof(ss);
 	char ip[46] = "?";
 
-	if (c->admin) {
+	if (c->via_unix) {
 		snprintf(c->addr, sizeof(c->addr), "unix");
 		return;
 	}
@@ -92,15 +92,17 @@ static void client_addr_fill(sg_client_t *c)
 	}
 }
 
-void client_accept(uv_stream_t *listener, bool admin)
+void client_accept(uv_stream_t *listener, sg_client_via_t via)
 {
 	sg_proxy_t *px = sg_px;
 	sg_client_t *c = calloc(1, sizeof(*c));
+	bool admin = via == SG_VIA_ADMIN;
 
 	if (c == NULL)
 		return;
 	c->admin = admin;
-	if (admin) {
+	c->via_unix = via != SG_VIA_TCP;
+	if (c->via_unix) {
 		uv_pipe_init(px->loop, &c->h.pipe, 0);
 		c->stream = (uv_stream_t *)&c->h.pipe;
 	} else {
@@ -136,7 +138,7 @@ void client_accept(uv_stream_t *listener, bool admin)
 		                          : "too many client connections (listen.max_client_connections)");
 		return;
 	}
-	if (!admin)
+	if (!c->via_unix)
 		uv_tcp_nodelay(&c->h.tcp, 1);
 	if (uv_read_start(c->stream, client_alloc_cb, client_read_cb) != 0) {
 		client_close(c, "read start failed");

@@ -75,6 +75,7 @@ struct sg_client {
 	uint64_t id;
 	sg_client_state_t state;
 	bool admin;
+	bool via_unix; /* h.pipe (clients' or admin socket), else h.tcp */
 
 	wbuf_t in;     /* owned; released when empty */
 	size_t in_off; /* bytes of `in` already handled, consumed after the scan */
@@ -132,7 +133,10 @@ struct sg_client {
 };
 
 /* Accepted connection: takes ownership of the new client. */
-void client_accept(uv_stream_t *listener, bool admin);
+/* How a client reached us: TCP, the clients' Unix socket, or the admin
+ * console (a Unix socket too, but with its own rules). */
+typedef enum sg_client_via { SG_VIA_TCP, SG_VIA_UNIX, SG_VIA_ADMIN } sg_client_via_t;
+void client_accept(uv_stream_t *listener, sg_client_via_t via);
 /* Cancels the statement of the client holding BackendKeyData (pid,
  * secret); see client.c for the return values. */
 int sg_client_cancel_key(int32_t pid, int32_t secret, uint64_t requester);

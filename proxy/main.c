@@ -56,13 +56,25 @@ static void on_client_conn(uv_stream_t *server, int status)
 		sg_log(LOG_WARN, "event=accept_failed error=\"%s\"", uv_strerror(status));
 		return;
 	}
-	client_accept(server, server == (uv_stream_t *)&sg_px->admin_listener);
+	if (server == (uv_stream_t *)&sg_px->admin_listener)
+		client_accept(server, SG_VIA_ADMIN);
+	else if (server == (uv_stream_t *)&sg_px->unix_listener.pipe)
+		client_accept(server, SG_VIA_UNIX);
+	else
+		client_accept(server, SG_VIA_TCP);
 }
 
-static int listen_tcp(sg_proxy_t *px)
+/* The single process accepts its own clients (workers get theirs from
+ * the supervisor). */
+static int listen_clients(sg_proxy_t *px)
 {
+	int err;
+
 	px->listening = true;
-	return sg_listen_tcp(px->loop, &px->listener, px->cfg, on_client_conn);
+	err = sg_listen_tcp(px->loop, &px->listener, px->cfg, on_client_conn);
+	if (err == 0)
+		err = sg_listen_unix(px->loop, &px->unix_listener, px->cfg, on_client_conn);
+	return err;
 }
 
 /* The admin socket's directory exists and belongs to us. */
@@ -260,7 +272,8 @@ int main(int argc, char **argv)
 	}
 	proxy_init(&px, cfg);
 	if (start_router(&px) != 0 || sg_proxy_pools_sync(&px) != 0 ||
-	    (sg_worker_index >= 0 ? sg_worker_attach(&px) : listen_tcp(&px)) != 0 || listen_admin(&px) != 0) {
+	    (sg_worker_index >= 0 ? sg_worker_attach(&px) : listen_clients(&px)) != 0 ||
+	    listen_admin(&px) != 0) {
 		px.exit_code = 1;
 		sg_proxy_shutdown(&px, "startup failed");
 	}

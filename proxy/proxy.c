@@ -144,9 +144,10 @@ int sg_proxy_reload(sg_proxy_t *px, char *errbuf, size_t errlen)
 	if (strcmp(ncfg->listen.host, px->cfg->listen.host) != 0 ||
 	    ncfg->listen.port != px->cfg->listen.port || ncfg->admin.port != px->cfg->admin.port ||
 	    ncfg->listen.workers != px->cfg->listen.workers ||
+	    strcmp(ncfg->listen.unix_socket_dir, px->cfg->listen.unix_socket_dir) != 0 ||
 	    strcmp(ncfg->admin.socket_dir, px->cfg->admin.socket_dir) != 0)
-		sg_log(LOG_WARN, "event=reload_partial reason=\"listen and admin addresses and "
-		                 "listen.workers change only on restart\"");
+		sg_log(LOG_WARN, "event=reload_partial reason=\"listen and admin addresses, "
+		                 "listen.unix_socket_dir and listen.workers change only on restart\"");
 	err = router_new(ncfg, router_now_us(), &nrouter, errbuf, errlen);
 	if (err != 0)
 		goto fail;
@@ -247,6 +248,7 @@ void sg_proxy_shutdown(sg_proxy_t *px, const char *why)
 	if (px->admin_listening)
 		uv_close((uv_handle_t *)&px->admin_listener, NULL);
 	px->listening = px->admin_listening = false;
+	sg_listen_unix_close(&px->unix_listener);
 	if (px->paused)
 		sg_proxy_resume(px);
 	proxy_close_idle_clients(px, false);
@@ -266,30 +268,4 @@ void sg_proxy_tick(uv_timer_t *t)
 		proxy_close_idle_clients(px, now >= px->shutdown_deadline_ms);
 		sg_proxy_maybe_exit(px);
 	}
-}
-
-int sg_listen_tcp(uv_loop_t *loop, uv_tcp_t *listener, const config_t *cfg, uv_connection_cb cb)
-{
-	struct sockaddr_storage addr;
-	int err;
-
-	err = uv_ip4_addr(cfg->listen.host, cfg->listen.port, (struct sockaddr_in *)&addr);
-	if (err != 0)
-		err = uv_ip6_addr(cfg->listen.host, cfg->listen.port, (struct sockaddr_in6 *)&addr);
-	uv_tcp_init(loop, listener);
-	if (err != 0) {
-		sg_log(LOG_ERROR, "event=listen_failed host=%s error=\"not an IP address\"",
-		       cfg->listen.host);
-		return err;
-	}
-	err = uv_tcp_bind(listener, (struct sockaddr *)&addr, 0);
-	if (err == 0)
-		err = uv_listen((uv_stream_t *)listener, 1024, cb);
-	if (err != 0) {
-		sg_log(LOG_ERROR, "event=listen_failed host=%s port=%d error=\"%s\"", cfg->listen.host,
-		       cfg->listen.port, uv_strerror(err));
-		return err;
-	}
-	sg_log(LOG_INFO, "event=listening host=%s port=%d", cfg->listen.host, cfg->listen.port);
-	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "listen.h"
 #include "types.h"
 
 typedef struct sg_stats {
@@ -44,6 +45,7 @@ struct sg_proxy {
 	config_t *cfg;            /* owned reference; replaced on reload */
 	struct sg_router *router; /* owned reference; built for cfg, replaced with it */
 	uv_tcp_t listener;
+	sg_unix_listener_t unix_listener; /* listen.unix_socket_dir; single process only */
 	uv_pipe_t admin_listener;
 	char admin_path[256];
 	bool listening, admin_listening;
@@ -72,9 +74,6 @@ struct sg_proxy {
 extern sg_proxy_t *sg_px; /* the one instance; set by main */
 
 uint64_t sg_now_ms(void);
-/* Binds and listens on listen.host:port (IPv4 or IPv6 literal); the
- * handle is initialised on every path, so the caller closes it. */
-int sg_listen_tcp(uv_loop_t *loop, uv_tcp_t *listener, const config_t *cfg, uv_connection_cb cb) SG_WUR;
 /* Finds the pool that serves a shard index of the current config. */
 sg_pool_t *sg_proxy_pool(sg_proxy_t *px, int shard_index);
 /* The current config's name of shard `idx` ("?" when out of range). */

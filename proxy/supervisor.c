@@ -1,6 +1,7 @@
 /* supervisor.c — listen.workers > 1: the parent process. It forks the
- * workers before any event loop exists, then owns the TCP listener and
- * one channel per worker (see worker.h). It never speaks PostgreSQL: it
+ * workers before any event loop exists, then owns the client listeners
+ * (TCP, and the Unix socket of listen.unix_socket_dir) and one channel
+ * per worker (see worker.h). It never speaks PostgreSQL: it
  * accepts, hands each socket to the next live worker round-robin, relays
  * control frames between workers, forwards SIGHUP/SIGTERM/SIGINT, and
  * exits when the last worker has. A worker that dies unasked stops the
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "log.h"
 #include "worker.h"
 
@@ -34,6 +36,7 @@ typedef struct sup {
 	const config_t *cfg;
 	uv_tcp_t listener;
 	bool listening;
+	sg_unix_listener_t unix_listener;
 	uv_signal_t sig[4]; /* SIGTERM, SIGINT, SIGHUP, SIGCHLD */
 	sup_worker_t w[SUP_MAX_WORKERS];
 	int n, live, next;
@@ -45,8 +48,14 @@ typedef struct sup {
 typedef struct sup_send {
 	uv_write_t req; /* first: the write callback frees the whole */
 	sg_wk_frame_t f;
-	uv_tcp_t *conn; /* the client socket sent along, closed once sent */
+	uv_stream_t *conn; /* the client socket sent along, closed once sent */
 } sup_send_t;
+
+/* An accepted client socket on its way to a worker (heap, freed on close). */
+typedef union sup_conn {
+	uv_tcp_t tcp;
+	uv_pipe_t pipe;
+} sup_conn_t;
 
 static void sup_free_cb(uv_handle_t *h)
 {
@@ -66,7 +75,7 @@ static void sup_send_cb(uv_write_t *req, int status)
 
 /* Queues a frame (and conn, when not NULL) to worker k; conn is closed
  * here once the worker has it, or at once when it cannot be sent. */
-static int sup_send(sup_worker_t *wk, const sg_wk_frame_t *f, uv_tcp_t *conn)
+static int sup_send(sup_worker_t *wk, const sg_wk_frame_t *f, uv_stream_t *conn)
 {
 	sup_send_t *s = calloc(1, sizeof(*s));
 	uv_buf_t buf;
@@ -76,7 +85,7 @@ static int sup_send(sup_worker_t *wk, const sg_wk_frame_t *f, uv_tcp_t *conn)
 		s->f = *f;
 		s->conn = conn;
 		buf = uv_buf_init((char *)&s->f, sizeof(s->f));
-		err = uv_write2(&s->req, (uv_stream_t *)&wk->pipe, &buf, 1, (uv_stream_t *)conn, sup_send_cb);
+		err = uv_write2(&s->req, (uv_stream_t *)&wk->pipe, &buf, 1, conn, sup_send_cb);
 		if (err == 0)
 			return 0;
 	}
@@ -90,18 +99,23 @@ static void sup_on_conn(uv_stream_t *listener, int status)
 {
 	sup_t *sp = listener->data;
 	sg_wk_frame_t f = {.type = SG_WK_CONN};
-	uv_tcp_t *conn;
+	sup_conn_t *c;
+	uv_stream_t *conn;
 	int i;
 
 	if (status < 0) {
 		sg_log(LOG_WARN, "event=accept_failed error=\"%s\"", uv_strerror(status));
 		return;
 	}
-	conn = calloc(1, sizeof(*conn));
-	if (conn == NULL)
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
 		return;
-	uv_tcp_init(sp->loop, conn);
-	if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
+	if (listener == (uv_stream_t *)&sp->unix_listener.pipe)
+		uv_pipe_init(sp->loop, &c->pipe, 0);
+	else
+		uv_tcp_init(sp->loop, &c->tcp);
+	conn = (uv_stream_t *)c;
+	if (uv_accept(listener, conn) != 0) {
 		uv_close((uv_handle_t *)conn, sup_free_cb);
 		return;
 	}
@@ -134,6 +148,7 @@ static void sup_stop(sup_t *sp, int code, const char *why)
 			uv_close((uv_handle_t *)&sp->listener, NULL);
 			sp->listening = false;
 		}
+		sg_listen_unix_close(&sp->unix_listener);
 	}
 	for (i = 0; i < sp->n; i++)
 		if (sp->w[i].pid != 0)
@@ -334,6 +349,10 @@ static int sup_start_handles(sup_t *sp)
 	sp->listener.data = sp;
 	err = sg_listen_tcp(sp->loop, &sp->listener, sp->cfg, sup_on_conn);
 	sp->listening = true;
+	if (err == 0) {
+		sp->unix_listener.pipe.data = sp;
+		err = sg_listen_unix(sp->loop, &sp->unix_listener, sp->cfg, sup_on_conn);
+	}
 	return err;
 }
 

@@ -25,11 +25,16 @@ static size_t wk_len;
  * is pending by the time the frame is read. */
 static void worker_take_conn(void)
 {
-	if (uv_pipe_pending_count(&wk_pipe) == 0 || uv_pipe_pending_type(&wk_pipe) != UV_TCP) {
+	uv_handle_type type = UV_UNKNOWN_HANDLE;
+
+	if (uv_pipe_pending_count(&wk_pipe) > 0)
+		type = uv_pipe_pending_type(&wk_pipe);
+	if (type == UV_TCP)
+		client_accept((uv_stream_t *)&wk_pipe, SG_VIA_TCP);
+	else if (type == UV_NAMED_PIPE) /* from listen.unix_socket_dir */
+		client_accept((uv_stream_t *)&wk_pipe, SG_VIA_UNIX);
+	else
 		sg_log(LOG_WARN, "event=worker_channel error=\"connection frame without a socket\"");
-		return;
-	}
-	client_accept((uv_stream_t *)&wk_pipe, false);
 }
 
 /* What another worker's admin socket or client asked of every worker:

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +122,11 @@ static PGconn *it_connect_checked(PGconn *conn, const char *what)
 PGconn *it_try_connect_proxy(const char *user, const char *password)
 {
 	return it_connect_params(it_env("SG_HOST"), it_env("SG_PORT"), it_env("SG_DB"), user, password, NULL);
+}
+
+PGconn *it_try_connect_proxy_at(const char *host, const char *port, const char *user, const char *password)
+{
+	return it_connect_params(host, port, it_env("SG_DB"), user, password, NULL);
 }
 
 PGconn *it_connect_proxy(const char *user, const char *password)
@@ -567,4 +574,64 @@ void it_write_file(const char *path, const char *text)
 	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(rename(tmp, path), 0);
+}
+
+char *it_replace_once(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	size_t n;
+	char *out;
+
+	if (at == NULL)
+		fail_msg("'%s' is not in the text", from);
+	n = strlen(text) - strlen(from) + strlen(to) + 1;
+	out = malloc(n);
+	assert_non_null(out);
+	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	return out;
+}
+
+/* ---- more shardgate instances ---- */
+
+int it_free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int it_spawn_shardgate(const char *cfg_path, const char *log_path)
+{
+	pid_t pid = fork();
+	int fd;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(it_env("SG_BIN"), it_env("SG_BIN"), "-c", cfg_path, (char *)NULL);
+		_exit(127);
+	}
+	return (int)pid;
+}
+
+int it_wait_exit(int pid)
+{
+	double t0 = it_now();
+	int st;
+
+	while (it_now() - t0 < 15.0) {
+		if (waitpid((pid_t)pid, &st, WNOHANG) == (pid_t)pid)
+			return st;
+		it_sleep_ms(50);
+	}
+	return -1;
 }

@@ -42,6 +42,8 @@ PGconn *it_connect_proxy_opts(const char *user, const char *password, const char
 /* Tries to connect through the proxy and returns the PGconn whatever its
  * status (never NULL), for tests that expect the connection to fail. */
 PGconn *it_try_connect_proxy(const char *user, const char *password);
+/* Same at another host (an IP, or a Unix socket directory) and port. */
+PGconn *it_try_connect_proxy_at(const char *host, const char *port, const char *user, const char *password);
 /* Connects straight to one PostgreSQL server as PG_USER. */
 PGconn *it_connect_direct(int port);
 /* Connects to the admin console (unix socket SG_ADMIN_DIR, port SG_ADMIN_PORT, dbname admin). */
@@ -93,6 +95,19 @@ char *it_read_file(const char *path);
 /* Replaces the file in one step (write a temporary, rename), so the proxy
  * never reads half of it. */
 void it_write_file(const char *path, const char *text);
+
+/* text with its one occurrence of from replaced by to (malloc'd); fails
+ * the test when from is not there. */
+char *it_replace_once(const char *text, const char *from, const char *to);
+
+/* ---- more shardgate instances ---- */
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int it_free_port(void);
+/* Starts SG_BIN -c cfg_path with stderr into log_path; returns its pid. */
+int it_spawn_shardgate(const char *cfg_path, const char *log_path);
+/* Waits up to 15 s for pid (our child) to exit; returns its wait status,
+ * or -1 if it is still running. */
+int it_wait_exit(int pid);
 
 /* ---- time ---- */
 double it_now(void); /* monotonic seconds */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,21 +99,6 @@ static long long stat_on(int worker, const char *name)
 	return v;
 }
 
-/* text with its one occurrence of from replaced by to (malloc'd). */
-static char *replace_once(const char *text, const char *from, const char *to)
-{
-	const char *at = strstr(text, from);
-	size_t n;
-	char *out;
-
-	assert_non_null(at);
-	n = strlen(text) - strlen(from) + strlen(to) + 1;
-	out = malloc(n);
-	assert_non_null(out);
-	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-	return out;
-}
-
 /* ---- tests ---- */
 
 static void test_admin_per_worker(void **state)
@@ -156,6 +142,43 @@ static void test_round_robin(void **state)
 	assert_int_equal(clients_on(0), 2);
 	assert_int_equal(clients_on(1), 2);
 	for (i = 0; i < 4; i++)
+		it_finish(c[i]);
+}
+
+/* SHOW CLIENTS rows of a worker for the test database that came in over
+ * the clients' Unix socket (addr "unix"). */
+static int unix_clients_on(int worker)
+{
+	PGconn *adm = admin_of(worker);
+	PGresult *r = it_exec_ok(adm, "SHOW CLIENTS");
+	int i, n = 0;
+
+	for (i = 0; i < PQntuples(r); i++)
+		if (strcmp(PQgetvalue(r, i, 2), it_env("SG_DB")) == 0 &&
+		    strcmp(PQgetvalue(r, i, 3), "unix") == 0)
+			n++;
+	PQclear(r);
+	it_finish(adm);
+	return n;
+}
+
+/* listen.unix_socket_dir: the supervisor accepts there too and hands the
+ * sockets out in the same turn as TCP ones, one per worker here. */
+static void test_unix_socket_clients(void **state)
+{
+	PGconn *c[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		c[i] = it_try_connect_proxy_at(it_env("SG_BASEDIR"), it_env("SG_PORT"), it_env("SG_USER"),
+		                               it_env("SG_PASSWORD"));
+		if (PQstatus(c[i]) != CONNECTION_OK)
+			fail_msg("unix socket connect: %s", PQerrorMessage(c[i]));
+		it_expect_scalar(c[i], "SELECT 41 + 1", "42");
+	}
+	assert_int_equal(unix_clients_on(0), 1);
+	assert_int_equal(unix_clients_on(1), 1);
+	for (i = 0; i < 2; i++)
 		it_finish(c[i]);
 }
 
@@ -220,7 +243,7 @@ static void test_reload_reaches_every_worker(void **state)
 {
 	const char *path = it_env("SG_CONFIG");
 	char *orig = it_read_file(path),
-	     *edited = replace_once(orig, "checkout_timeout: 1s", "checkout_timeout: 2s");
+	     *edited = it_replace_once(orig, "checkout_timeout: 1s", "checkout_timeout: 2s");
 	PGconn *adm;
 
 	it_write_file(path, edited);
@@ -242,7 +265,7 @@ static void test_sighup_reaches_every_worker(void **state)
 {
 	const char *path = it_env("SG_CONFIG");
 	char *orig = it_read_file(path),
-	     *edited = replace_once(orig, "checkout_timeout: 1s", "checkout_timeout: 3s");
+	     *edited = it_replace_once(orig, "checkout_timeout: 1s", "checkout_timeout: 3s");
 	pid_t sup = (pid_t)it_env_int("SG_PID");
 
 	it_write_file(path, edited);
@@ -312,61 +335,27 @@ static void test_pause_reaches_every_worker(void **state)
 	it_finish(b);
 }
 
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* Waits up to 15 s for pid (our child) to exit; returns its status or -1. */
-static int wait_exit(pid_t pid)
-{
-	double t0 = it_now();
-	int st;
-
-	while (it_now() - t0 < 15.0) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
-		it_sleep_ms(50);
-	}
-	return -1;
-}
-
 /* A second shardgate on its own port and console: SIGKILL its worker 1;
  * the supervisor stops worker 0 and exits 1, leaving no process behind. */
 static void test_worker_death_stops_all(void **state)
 {
-	char cfg_path[600], admin_dir[600], log_path[600], from[64], to[64], dir1[700];
+	char cfg_path[600], admin_dir[600], log_path[600], from[64], to[64], dir1[700], sock[700];
 	char *orig = it_read_file(it_env("SG_CONFIG")), *step, *cfg, *log, *p0, *p1;
 	pid_t sup, w0, w1;
 	PGconn *a0 = NULL, *a1 = NULL;
-	int st, i, fd;
+	int st, i, port = it_free_port();
+	struct stat sst;
 
 	snprintf(cfg_path, sizeof(cfg_path), "%s/crash.yaml", it_env("SG_BASEDIR"));
+	snprintf(sock, sizeof(sock), "%s/.s.PGSQL.%d", it_env("SG_BASEDIR"), port);
 	snprintf(admin_dir, sizeof(admin_dir), "%s/admin-crash", it_env("SG_BASEDIR"));
 	snprintf(log_path, sizeof(log_path), "%s/crash.log", it_env("SG_BASEDIR"));
 	snprintf(from, sizeof(from), "port: %s\n", it_env("SG_PORT"));
-	snprintf(to, sizeof(to), "port: %d\n", free_port());
-	step = replace_once(orig, from, to);
-	cfg = replace_once(step, it_env("SG_ADMIN_DIR"), admin_dir);
+	snprintf(to, sizeof(to), "port: %d\n", port);
+	step = it_replace_once(orig, from, to);
+	cfg = it_replace_once(step, it_env("SG_ADMIN_DIR"), admin_dir);
 	it_write_file(cfg_path, cfg);
-	sup = fork();
-	assert_true(sup >= 0);
-	if (sup == 0) {
-		fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0)
-			dup2(fd, 2);
-		execl(it_env("SG_BIN"), it_env("SG_BIN"), "-c", cfg_path, (char *)NULL);
-		_exit(127);
-	}
+	sup = it_spawn_shardgate(cfg_path, log_path);
 	snprintf(dir1, sizeof(dir1), "%s/worker1", admin_dir);
 	for (i = 0; i < 100 && (a0 == NULL || a1 == NULL); i++) {
 		it_sleep_ms(100);
@@ -382,8 +371,11 @@ static void test_worker_death_stops_all(void **state)
 	it_finish(a1);
 	w0 = (pid_t)atoi(p0);
 	w1 = (pid_t)atoi(p1);
+	/* its clients' Unix socket, next to the first instance's */
+	assert_int_equal(lstat(sock, &sst), 0);
+	assert_true(S_ISSOCK(sst.st_mode));
 	assert_int_equal(kill(w1, SIGKILL), 0);
-	st = wait_exit(sup);
+	st = it_wait_exit(sup);
 	if (st == -1) {
 		kill(sup, SIGKILL);
 		fail_msg("supervisor still running 15 s after its worker was killed");
@@ -393,6 +385,8 @@ static void test_worker_death_stops_all(void **state)
 	/* the supervisor reaps its workers before it exits */
 	assert_int_equal(kill(w0, 0), -1);
 	assert_int_equal(errno, ESRCH);
+	/* and removes its socket on the way out */
+	assert_int_equal(access(sock, F_OK), -1);
 	log = it_read_file(log_path);
 	assert_non_null(strstr(log, "event=worker_exited worker=1"));
 	assert_non_null(strstr(log, "signal=9"));
@@ -410,6 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_admin_per_worker, it_teardown),
 	        cmocka_unit_test_teardown(test_round_robin, it_teardown),
+	        cmocka_unit_test_teardown(test_unix_socket_clients, it_teardown),
 	        cmocka_unit_test_teardown(test_cancel_across_workers, it_teardown),
 	        cmocka_unit_test_teardown(test_stats_summed, it_teardown),
 	        cmocka_unit_test_teardown(test_reload_reaches_every_worker, it_teardown),

@@ -160,6 +160,7 @@ static void test_full_example(void **state)
 	assert_int_equal(c->listen.max_client_connections, 10000);
 	assert_int_equal(c->listen.max_message_size, 64u * 1024 * 1024);
 	assert_int_equal(c->listen.workers, 1);
+	assert_string_equal(c->listen.unix_socket_dir, "");
 	assert_string_equal(c->admin.socket_dir, "/tmp/shardgate");
 	assert_int_equal(c->admin.port, 6433);
 	assert_int_equal(c->auth.method, AUTH_SCRAM);
@@ -210,7 +211,7 @@ static void test_non_default_values(void **state)
 {
 	config_t *c = load_ok(
 	        "listen: { host: 0.0.0.0, port: 7000, max_client_connections: 5, "
-	        "max_message_size: 512kB, workers: 3 }\n"
+	        "max_message_size: 512kB, workers: 3, unix_socket_dir: /run/sgc }\n"
 	        "admin: { socket_dir: /run/sg, port: 7001 }\n"
 	        "auth: { method: md5, users: [ { name: u1, password: p1 }, { name: u2, password: p2 } ] }\n"
 	        "pool: { mode: session, size: 7, checkout_timeout: 250ms, idle_timeout: 5m, "
@@ -231,6 +232,7 @@ static void test_non_default_values(void **state)
 	assert_int_equal(c->listen.max_client_connections, 5);
 	assert_int_equal(c->listen.max_message_size, 512 * 1024);
 	assert_int_equal(c->listen.workers, 3);
+	assert_string_equal(c->listen.unix_socket_dir, "/run/sgc");
 	assert_string_equal(c->admin.socket_dir, "/run/sg");
 	assert_int_equal(c->admin.port, 7001);
 	assert_int_equal(c->auth.method, AUTH_MD5);
@@ -423,6 +425,9 @@ static void check_error(const err_case_t *t)
 		fail_msg("%s", t->name);
 }
 
+/* 92 characters: with the leading '/', one more than a socket directory may have. */
+#define LONG92 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 /* auth: trust and two shards, 4 lines; cases add from line 5. */
 #define BASE                                                                                                 \
 	"auth: { method: trust }\n"                                                                          \
@@ -448,6 +453,14 @@ static const err_case_t error_cases[] = {
          "workers must be an integer between 1 and 64, got '0'"},
         {"too many workers", BASE "listen:\n  workers: 65\n", 6, 12,
          "workers must be an integer between 1 and 64, got '65'"},
+        {"relative unix_socket_dir", BASE "listen: { unix_socket_dir: run/sg }\n", 5, 28,
+         "listen.unix_socket_dir must be an absolute path, got 'run/sg'"},
+        {"unix_socket_dir too long", BASE "listen:\n  unix_socket_dir: /" LONG92 "\n", 6, 20,
+         "listen.unix_socket_dir is too long for a Unix socket path (at most 92 bytes)"},
+        {"unix socket is the admin socket",
+         BASE
+         "admin: { socket_dir: /run/sg, port: 7000 }\nlisten: { port: 7000, unix_socket_dir: /run/sg }\n",
+         6, 40, "would be the admin console's socket"},
         {"bad enum", BASE "pool: { mode: bogus }\n", 5, 15,
          "pool.mode must be one of transaction, session, got 'bogus'"},
         {"bad auth method", "auth: { method: password }\n", 1, 17, "one of scram-sha-256, md5, trust"},
