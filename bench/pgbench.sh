@@ -12,7 +12,7 @@
 #   BENCH_TARGETS      which of: direct pgbouncer floor shardgate      [all four]
 #                      (floor: bench/relay_floor.c, a byte relay with no
 #                      proxy logic — what the hop alone costs here)
-#   BENCH_ROUNDS       rounds of every run; the table shows medians    [1]
+#   BENCH_ROUNDS       rounds of every run; the table shows medians    [3]
 #   IDLE_CLIENTS       idle connections to hold open, 0 to skip        [5000]
 #   BENCH_IDLE_TARGET  who receives them: shardgate or pgbouncer       [shardgate]
 #   SHARDGATE_BIN      the proxy binary                  [build/shardgate, built if missing]
@@ -34,7 +34,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_SECONDS=${BENCH_SECONDS:-15}
 BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer floor shardgate}
-BENCH_ROUNDS=${BENCH_ROUNDS:-1}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 IDLE_CLIENTS=${IDLE_CLIENTS:-5000}
 BENCH_IDLE_TARGET=${BENCH_IDLE_TARGET:-shardgate}
 BENCH_BACKEND=${BENCH_BACKEND:-tcp}
