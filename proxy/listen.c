@@ -45,7 +45,7 @@ static int unix_path_clear(const char *path, const char **why)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct stat st;
-	int fd, rc;
+	int fd, rc, saved;
 
 	if (lstat(path, &st) != 0)
 		return 0;
@@ -60,13 +60,19 @@ static int unix_path_clear(const char *path, const char **why)
 		return SG_EIO;
 	}
 	rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	saved = errno;
+	close(fd);
 	/* EAGAIN: a listener whose backlog is full — alive all the same. */
-	if (rc == 0 || errno == EAGAIN) {
-		close(fd);
+	if (rc == 0 || saved == EAGAIN) {
 		*why = "another server is listening on it";
 		return SG_EIO;
 	}
-	close(fd);
+	/* Only a refusal proves nobody listens; anything else (EACCES: some
+	 * other user's socket) is not ours to remove. */
+	if (saved != ECONNREFUSED) {
+		*why = "the socket's owner could not be checked (connect failed)";
+		return SG_EIO;
+	}
 	if (unlink(path) != 0 && errno != ENOENT) {
 		*why = "a stale socket could not be removed";
 		return SG_EIO;
