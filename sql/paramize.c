@@ -197,7 +197,6 @@ static void emit_param(paramize_build_t *b, const shape_lex_tok_t *t, size_t num
 		shape_lex_buf_addc(&b->text, digits[i]);
 }
 
-/* Moves what b built into out (1), or frees it (0 / SG_ENOMEM). */
 static void paramize_build_free(paramize_build_t *b)
 {
 	free(b->text.p);
@@ -207,6 +206,7 @@ static void paramize_build_free(paramize_build_t *b)
 	free(b->spans);
 }
 
+/* Moves what b built into out (1), or frees it (0 / SG_ENOMEM). */
 static int paramize_finish(paramize_build_t *b, sql_paramized_t *out)
 {
 	size_t k;
@@ -233,10 +233,8 @@ static int paramize_finish(paramize_build_t *b, sql_paramized_t *out)
 	return 1;
 }
 
-/* Writes the new text from the tokens: what lay between tokens (spaces,
- * comments) is kept byte for byte, so unreplaced text is unchanged.
- * SHAPE_LEX_AS_IS when the text has too many constants: leaving some of
- * them as constants would break expression matching (GROUP BY a + 1). */
+/* Does the text compare expressions with each other (GROUP BY, DISTINCT,
+ * window clauses)? Then num_type is told so. */
 static bool matches_exprs(const shape_lex_t *lx)
 {
 	size_t i;
@@ -249,6 +247,10 @@ static bool matches_exprs(const shape_lex_t *lx)
 	return false;
 }
 
+/* Writes the new text from the tokens: what lay between tokens (spaces,
+ * comments) is kept byte for byte, so unreplaced text is unchanged.
+ * SHAPE_LEX_AS_IS when the text has too many constants: leaving some of
+ * them as constants would break expression matching (GROUP BY a + 1). */
 static int paramize_build(const shape_lex_t *lx, paramize_build_t *b)
 {
 	const char *s = lx->s, *c;
