@@ -195,7 +195,7 @@ static void client_close_cb(uv_handle_t *h)
 	wbuf_recycle(&c->in);
 	sg_params_free(&c->params);
 	sg_params_free(&c->startup);
-	free(c->pending_set);
+	client_sets_free(c);
 	free(c->held_begin);
 	client_forget_unnamed(c);
 	client_bcast_free(c);

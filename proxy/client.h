@@ -29,11 +29,13 @@ typedef enum sg_client_state {
 
 struct client_auth; /* auth.c: exists only while authenticating */
 
-/* A session-level SET/RESET sent in a simple Query: the client's expected
- * settings change only once the backend accepted it. */
+/* A session-level SET/RESET sent in a simple Query or bound over the
+ * extended protocol: the client's expected settings change only once the
+ * backend accepted it. */
 struct client_set {
-	int kind;     /* sql_set_kind_t */
-	uint32_t seg; /* the server segment (Query) it belongs to */
+	struct client_set *next; /* owned: the next one in flight, a later segment or the same */
+	int kind;                /* sql_set_kind_t */
+	uint32_t seg;            /* the server segment (Query, or batch to Sync) it is in */
 	bool failed;
 	char name[64];
 	char value[512];
@@ -87,7 +89,7 @@ struct sg_client {
 	char addr[80];
 	sg_params_t params;             /* session settings the client expects, as SQL text */
 	sg_params_t startup;            /* the ones it gave at startup (what RESET ALL restores) */
-	struct client_set *pending_set; /* owned: a SET in flight, applied at its 'Z' */
+	struct client_set *pending_set; /* owned: SETs in flight, oldest first; each applied at its 'Z' */
 	int32_t key_pid, key_secret;    /* the BackendKeyData we gave it */
 
 	sg_pool_t *pool;     /* borrowed: where it is attached or waiting */

@@ -280,11 +280,36 @@ static int relay_ensure_unnamed(sg_client_t *c, sg_server_t *s)
 	return err;
 }
 
+/* Remembers a session SET so the next server can be given the same
+ * setting; it takes effect when segment `seg` (the Query, or the batch up
+ * to its Sync) ends without an error. */
+static int relay_track_set(sg_client_t *c, uint32_t seg, const char *sql)
+{
+	struct client_set set, **tail;
+
+	set.kind = (int)sql_parse_set(sql, set.name, sizeof(set.name), set.value, sizeof(set.value));
+	if (set.kind == SQL_SET_NONE)
+		return 0;
+	set.seg = seg;
+	set.failed = false;
+	set.next = NULL;
+	/* In flight in order: several SETs may share a batch, and pipelined
+	 * Queries may each carry one. */
+	for (tail = &c->pending_set; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = malloc(sizeof(set));
+	if (*tail == NULL)
+		return SG_ENOMEM;
+	**tail = set;
+	return 0;
+}
+
 static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	wire_bind_msg_t m;
 	sg_pstmt_t *st;
 	relay_stmt_t r;
+	const char *sql;
 	int err = 0;
 
 	if (!client_translates(c)) {
@@ -307,6 +332,14 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	if (err == 0)
 		err = server_op_push(s, '2', 0, false);
 	if (err != 0)
+		return err;
+	/* A SET over the extended protocol (pgjdbc's own `SET
+	 * extra_float_digits = 3`, any SET a driver prepares) is tracked as
+	 * over the simple one, for the segment the coming Sync ends. At Bind,
+	 * not Execute: drivers execute a bound portal at once, and the Bind
+	 * still names the statement. */
+	sql = st != NULL ? st->query : m.stmt[0] == '\0' ? c->unnamed_query : NULL;
+	if (sql != NULL && (err = relay_track_set(c, s->seg_sent + 1, sql)) != 0)
 		return err;
 	if (st == NULL) {
 		/* Unnamed, or unknown: the backend gives the right error. */
@@ -362,25 +395,6 @@ static int relay_describe_close(sg_client_t *c, sg_server_t *s, const wire_frame
 	return err;
 }
 
-/* Remembers a session SET so the next server can be given the same
- * setting; it takes effect when the backend answers without error. */
-static int relay_track_set(sg_client_t *c, sg_server_t *s, const char *sql)
-{
-	struct client_set set;
-
-	set.kind = (int)sql_parse_set(sql, set.name, sizeof(set.name), set.value, sizeof(set.value));
-	if (set.kind == SQL_SET_NONE)
-		return 0;
-	set.seg = s->seg_sent;
-	set.failed = false;
-	free(c->pending_set);
-	c->pending_set = malloc(sizeof(set));
-	if (c->pending_set == NULL)
-		return SG_ENOMEM;
-	*c->pending_set = set;
-	return 0;
-}
-
 static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 {
 	const char *sql, *pin;
@@ -409,7 +423,7 @@ static int relay_query(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 		return 0;
 	if (sql_changes_schema(sql))
 		s->schema_change = true;
-	return relay_track_set(c, s, sql);
+	return relay_track_set(c, s->seg_sent, sql);
 }
 
 static int relay_message(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)

@@ -485,7 +485,7 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 			s->schema_change = false;
 			server_schema_changed(s, "schema-changing statement");
 		}
-		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done)
+		while (*err == 0 && c->pending_set != NULL && c->pending_set->seg == s->seg_done)
 			*err = server_apply_set(s, c);
 		if (c->replay.state == REPLAY_SWALLOW) {
 			/* The stale statement's batch ended: run it again. */
@@ -503,8 +503,10 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 	case 'E':
 		server_note_error(s, f, &fatal, &stale);
 		server_ops_drop_segment(s);
-		if (c->pending_set != NULL && c->pending_set->seg == s->seg_done + 1)
-			c->pending_set->failed = true;
+		/* The segment's implicit transaction rolls back its SETs too. */
+		for (struct client_set *set = c->pending_set; set != NULL; set = set->next)
+			if (set->seg == s->seg_done + 1)
+				set->failed = true;
 		if (c->replay.state != REPLAY_OFF && client_replay_on_error(c, s, f, stale && !fatal))
 			return true;
 		client_replay_release_held(c);

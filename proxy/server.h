@@ -104,8 +104,11 @@ bool server_is_releasable(const sg_server_t *s);
 /* server_session.c, for server.c: a ParameterStatus (at login it also
  * becomes a login default and part of the pool's greeting). */
 int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login) SG_WUR;
-/* The client's tracked SET was answered: apply it (or drop it if failed). */
+/* The client's oldest tracked SET was answered: apply it (or drop it if
+ * failed) and take it off the list. */
 int server_apply_set(sg_server_t *s, sg_client_t *c) SG_WUR;
+/* Drops every SET of the client still in flight (client.c, detach). */
+void client_sets_free(sg_client_t *c);
 /* Makes the backend itself raise `sqlstate`/`msg` (a DO block), so an
  * open transaction is failed exactly as PostgreSQL fails it. `as_query`:
  * it replaces the client's simple Query; otherwise it is sent as an

@@ -62,15 +62,26 @@ int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login)
 	return err;
 }
 
-/* A SET/RESET/DISCARD the backend accepted: the client now expects it on
- * every server, and this one already has it. */
+void client_sets_free(sg_client_t *c)
+{
+	struct client_set *set;
+
+	while ((set = c->pending_set) != NULL) {
+		c->pending_set = set->next;
+		free(set);
+	}
+}
+
+/* The oldest SET/RESET/DISCARD in flight, its segment done: if the backend
+ * accepted it, the client now expects it on every server, and this one
+ * already has it. */
 int server_apply_set(sg_server_t *s, sg_client_t *c)
 {
 	struct client_set *set = c->pending_set;
 	const char *login;
 	int err = 0;
 
-	c->pending_set = NULL;
+	c->pending_set = set->next;
 	if (set->failed)
 		goto done;
 	switch (set->kind) {
@@ -226,8 +237,13 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 
 void server_detach(sg_server_t *s)
 {
-	if (s->client != NULL)
+	if (s->client != NULL) {
+		/* Every segment ended (or the backend is gone): a SET still
+		 * listed never took effect, and its segment number means
+		 * nothing on the next server. */
+		client_sets_free(s->client);
 		s->client->server = NULL;
+	}
 	s->client = NULL;
 	s->release_due = false;
 	if (s->reading_paused)

@@ -23,31 +23,13 @@ if [ ! -d "$GOSRC/github.com/jackc/pgx/v4" ]; then
   exit 1
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sg-pgx-fanout.XXXXXX")
-CHILD=""
-# shellcheck disable=SC2317 # called from the traps
-cleanup() {
-  if [ -n "$CHILD" ]; then
-    kill "$CHILD" 2>/dev/null || true
-    wait "$CHILD" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+# shellcheck source=tests/clients/child.sh
+. "$HERE/child.sh" sg-pgx-fanout
 
 export GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOPROXY=off
 export GOCACHE=${PGX_FANOUT_GOCACHE:-$WORK/gocache}
 export GOTMPDIR="$WORK"
 
-# In the background, so that a TERM from run.sh's timeout stops the child too.
-(cd "$HERE/pgx_fanout" && exec go build -o "$WORK/pgx_fanout" .) &
-CHILD=$!
-wait "$CHILD"
-"$WORK/pgx_fanout" "$HERE/../integration/fanout.setup.sql" &
-CHILD=$!
-RC=0
-wait "$CHILD" || RC=$?
-CHILD=""
-exit "$RC"
+# shellcheck disable=SC2016 # $1 and $2 are expanded by sh
+child_run sh -c 'cd "$1" && exec go build -o "$2" .' build "$HERE/pgx_fanout" "$WORK/pgx_fanout"
+child_run "$WORK/pgx_fanout" "$HERE/../integration/fanout.setup.sql"

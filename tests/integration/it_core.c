@@ -676,40 +676,7 @@ static void test_pool_exhaustion(void **state)
 	it_finish(a);
 }
 
-/* ---- session state ---- */
-
-static void test_session_params(void **state)
-{
-	PGconn *a = app_connect(), *b = app_connect(), *c = app_connect();
-	char *base = it_scalar(b, "SHOW TimeZone");
-
-	assert_string_not_equal(base, "Asia/Tokyo");
-	assert_string_not_equal(base, "Europe/Paris");
-	exec_clear(a, "SET application_name = 'a1'");
-	exec_clear(a, "SET TimeZone = 'Asia/Tokyo'");
-	exec_clear(c, "SET TimeZone = 'Europe/Paris'");
-	for (int i = 0; i < 4; i++) {
-		/* others' sessions must not leak into b */
-		exec_clear(b, "BEGIN");
-		it_expect_scalar(b, "SHOW TimeZone", base);
-		it_expect_scalar(b, "SELECT current_setting('application_name') <> 'a1'", "t");
-		exec_clear(b, "COMMIT");
-		exec_clear(c, "BEGIN");
-		it_expect_scalar(c, "SHOW TimeZone", "Europe/Paris");
-		exec_clear(c, "COMMIT");
-	}
-	exec_clear(a, "BEGIN");
-	it_expect_scalar(a, "SHOW TimeZone", "Asia/Tokyo");
-	it_expect_scalar(a, "SHOW application_name", "a1");
-	exec_clear(a, "COMMIT");
-	it_expect_scalar(a, "SHOW TimeZone", "Asia/Tokyo");
-	exec_clear(a, "RESET TimeZone");
-	it_expect_scalar(a, "SHOW TimeZone", base);
-	free(base);
-	it_finish(a);
-	it_finish(b);
-	it_finish(c);
-}
+/* ---- pipelines and pinned session state (settings: it_session.c) ---- */
 
 /* Several Sync segments in flight at once, an error in the middle one,
  * and named statements prepared inside the pipeline: the proxy's
@@ -758,63 +725,6 @@ static void test_pipeline_prepared(void **state)
 		PQclear(r);
 	}
 	it_finish(a);
-}
-
-/* search_path and statement_timeout are not reported by PostgreSQL 15
- * (no ParameterStatus), so the proxy must notice the SET itself. */
-static void test_sql_set_unreported(void **state)
-{
-	PGconn *a = app_connect(), *b = app_connect(), *h = app_connect();
-
-	exec_clear(a, "SET search_path TO pg_catalog, public");
-	exec_clear(a, "SET statement_timeout = 4321");
-	it_expect_sqlstate(a, "SET statement_timeout = 'nonsense'", "22023");
-	for (int i = 0; i < 4; i++) {
-		/* h holds one backend so that a and b take turns on the other */
-		exec_clear(h, "BEGIN");
-		it_expect_scalar(h, "SELECT 1", "1");
-		exec_clear(b, "BEGIN");
-		it_expect_scalar(b, "SHOW search_path", "\"$user\", public");
-		it_expect_scalar(b, "SHOW statement_timeout", "0");
-		exec_clear(b, "COMMIT");
-		exec_clear(a, "BEGIN");
-		it_expect_scalar(a, "SHOW search_path", "pg_catalog, public");
-		it_expect_scalar(a, "SHOW statement_timeout", "4321ms");
-		exec_clear(a, "COMMIT");
-		exec_clear(h, "COMMIT");
-	}
-	exec_clear(a, "RESET statement_timeout");
-	exec_clear(a, "SET search_path TO DEFAULT");
-	exec_clear(b, "SET statement_timeout = 777");
-	exec_clear(a, "BEGIN");
-	it_expect_scalar(a, "SHOW statement_timeout", "0");
-	it_expect_scalar(a, "SHOW search_path", "\"$user\", public");
-	exec_clear(a, "COMMIT");
-	exec_clear(b, "RESET ALL");
-	it_expect_scalar(b, "SHOW statement_timeout", "0");
-	it_finish(a);
-	it_finish(b);
-	it_finish(h);
-}
-
-static void test_startup_params(void **state)
-{
-	PGconn *a = it_connect_proxy_opts(it_env("SG_USER"), it_env("SG_PASSWORD"),
-	                                  "-c statement_timeout=1234 -c extra_float_digits=3");
-	PGconn *b = app_connect();
-
-	it_expect_scalar(a, "SHOW statement_timeout", "1234ms");
-	it_expect_scalar(a, "SHOW extra_float_digits", "3");
-	exec_clear(a, "BEGIN");
-	it_expect_scalar(a, "SHOW statement_timeout", "1234ms");
-	exec_clear(a, "COMMIT");
-	/* not leaked to a client that did not ask */
-	it_expect_scalar(b, "SHOW statement_timeout", "0");
-	it_expect_scalar(b, "SHOW extra_float_digits", "1");
-	/* and actually in force */
-	it_expect_sqlstate(a, "SELECT pg_sleep(3)", "57014");
-	it_finish(a);
-	it_finish(b);
 }
 
 /* a has session state that lives only in its own backend, so the proxy
@@ -917,10 +827,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_admin_unknown_command, it_teardown),
 	        cmocka_unit_test_teardown(test_pause_resume, it_teardown),
 	        cmocka_unit_test_teardown(test_pool_exhaustion, it_teardown),
-	        cmocka_unit_test_teardown(test_session_params, it_teardown),
-	        cmocka_unit_test_teardown(test_sql_set_unreported, it_teardown),
 	        cmocka_unit_test_teardown(test_pipeline_prepared, it_teardown),
-	        cmocka_unit_test_teardown(test_startup_params, it_teardown),
 	        cmocka_unit_test_teardown(test_listen_notify, it_teardown),
 	        cmocka_unit_test_teardown(test_temp_table, it_teardown),
 	        cmocka_unit_test_teardown(test_no_secrets_in_log, it_teardown),
