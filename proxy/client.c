@@ -196,6 +196,7 @@ static void client_close_cb(uv_handle_t *h)
 	sg_params_free(&c->params);
 	sg_params_free(&c->startup);
 	client_sets_free(c);
+	client_tx_saved_free(c);
 	free(c->held_begin);
 	client_forget_unnamed(c);
 	client_bcast_free(c);

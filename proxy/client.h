@@ -27,7 +27,8 @@ typedef enum sg_client_state {
 	CL_CLOSING, /* uv_close issued; freed in the close callback */
 } sg_client_state_t;
 
-struct client_auth; /* auth.c: exists only while authenticating */
+struct client_auth;     /* auth.c: exists only while authenticating */
+struct client_tx_saved; /* server_session.c: settings to restore on ROLLBACK */
 
 /* A session-level SET/RESET sent in a simple Query or bound over the
  * extended protocol: the client's expected settings change only once the
@@ -87,10 +88,11 @@ struct sg_client {
 	char *user;     /* owned */
 	char *database; /* owned */
 	char addr[80];
-	sg_params_t params;             /* session settings the client expects, as SQL text */
-	sg_params_t startup;            /* the ones it gave at startup (what RESET ALL restores) */
-	struct client_set *pending_set; /* owned: SETs in flight, oldest first; each applied at its 'Z' */
-	int32_t key_pid, key_secret;    /* the BackendKeyData we gave it */
+	sg_params_t params;               /* session settings the client expects, as SQL text */
+	sg_params_t startup;              /* the ones it gave at startup (what RESET ALL restores) */
+	struct client_set *pending_set;   /* owned: SETs in flight, oldest first; each applied at its 'Z' */
+	struct client_tx_saved *tx_saved; /* owned: from a SET applied inside a transaction to its end */
+	int32_t key_pid, key_secret;      /* the BackendKeyData we gave it */
 
 	sg_pool_t *pool;     /* borrowed: where it is attached or waiting */
 	sg_server_t *server; /* borrowed while attached */

@@ -487,6 +487,8 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 		}
 		while (*err == 0 && c->pending_set != NULL && c->pending_set->seg == s->seg_done)
 			*err = server_apply_set(s, c);
+		if (status == 'I' && c->tx_saved != NULL)
+			server_tx_settle(s);
 		if (c->replay.state == REPLAY_SWALLOW) {
 			/* The stale statement's batch ended: run it again. */
 			if (*err == 0)
@@ -524,6 +526,10 @@ static bool server_relay_reply(sg_server_t *s, const wire_frame_t *f, int *err)
 	case '3':
 	case 'n':
 		return server_ops_complete(s, f->type);
+	case 'C':
+		if (c->tx_saved != NULL)
+			server_tx_note_complete(s, f);
+		return false;
 	case 'T':
 		/* It answers the Describe of a simple Query run as a kept
 		 * statement (client_simple.c): the NoData it could have been is

@@ -109,6 +109,13 @@ int server_param_record(sg_server_t *s, const wire_frame_t *f, bool at_login) SG
 int server_apply_set(sg_server_t *s, sg_client_t *c) SG_WUR;
 /* Drops every SET of the client still in flight (client.c, detach). */
 void client_sets_free(sg_client_t *c);
+/* A SET applied inside a transaction lasts only if it commits: a
+ * CommandComplete of the client's transaction (its tag decides), and the
+ * ReadyForQuery 'I' that ends it (restores the settings from before the
+ * transaction unless it committed). */
+void server_tx_note_complete(sg_server_t *s, const wire_frame_t *f);
+void server_tx_settle(sg_server_t *s);
+void client_tx_saved_free(sg_client_t *c);
 /* Makes the backend itself raise `sqlstate`/`msg` (a DO block), so an
  * open transaction is failed exactly as PostgreSQL fails it. `as_query`:
  * it replaces the client's simple Query; otherwise it is sent as an

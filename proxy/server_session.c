@@ -72,9 +72,79 @@ void client_sets_free(sg_client_t *c)
 	}
 }
 
+/* ---- SETs inside a transaction ---- */
+
+/* What the client and its server had before the transaction's first SET:
+ * a ROLLBACK (or a COMMIT of a failed transaction, whose tag is ROLLBACK,
+ * or a backend lost mid-transaction) undoes the SETs, so both go back to
+ * these. A SET undone by ROLLBACK TO SAVEPOINT is not noticed. */
+struct client_tx_saved {
+	sg_params_t client;
+	sg_params_t server;
+	bool committed; /* the last CommandComplete said COMMIT */
+};
+
+void client_tx_saved_free(sg_client_t *c)
+{
+	if (c->tx_saved == NULL)
+		return;
+	sg_params_free(&c->tx_saved->client);
+	sg_params_free(&c->tx_saved->server);
+	free(c->tx_saved);
+	c->tx_saved = NULL;
+}
+
+static int server_tx_save(sg_server_t *s, sg_client_t *c)
+{
+	int err;
+
+	c->tx_saved = calloc(1, sizeof(*c->tx_saved));
+	if (c->tx_saved == NULL)
+		return SG_ENOMEM;
+	err = sg_params_copy(&c->tx_saved->client, &c->params);
+	if (err == 0)
+		err = sg_params_copy(&c->tx_saved->server, &s->params);
+	if (err != 0)
+		client_tx_saved_free(c);
+	return err;
+}
+
+/* Tags with their NUL; PREPARE TRANSACTION keeps a session's SETs as a
+ * COMMIT does. */
+static bool tag_is(const wire_frame_t *f, const char *tag)
+{
+	size_t n = strlen(tag) + 1;
+
+	return f->body_len == n && memcmp(f->body, tag, n) == 0;
+}
+
+void server_tx_note_complete(sg_server_t *s, const wire_frame_t *f)
+{
+	s->client->tx_saved->committed = tag_is(f, "COMMIT") || tag_is(f, "PREPARE TRANSACTION");
+}
+
+void server_tx_settle(sg_server_t *s)
+{
+	sg_client_t *c = s->client;
+	struct client_tx_saved *saved = c->tx_saved;
+
+	if (!saved->committed) {
+		sg_params_free(&c->params);
+		sg_params_free(&s->params);
+		c->params = saved->client;
+		s->params = saved->server;
+		memset(&saved->client, 0, sizeof(saved->client));
+		memset(&saved->server, 0, sizeof(saved->server));
+		/* Both had agreed before the transaction; let the next attach
+		 * check rather than trust it. */
+		s->synced_hash = 0;
+	}
+	client_tx_saved_free(c);
+}
+
 /* The oldest SET/RESET/DISCARD in flight, its segment done: if the backend
  * accepted it, the client now expects it on every server, and this one
- * already has it. */
+ * already has it (inside a transaction, until it ends: see above). */
 int server_apply_set(sg_server_t *s, sg_client_t *c)
 {
 	struct client_set *set = c->pending_set;
@@ -84,6 +154,8 @@ int server_apply_set(sg_server_t *s, sg_client_t *c)
 	c->pending_set = set->next;
 	if (set->failed)
 		goto done;
+	if (s->tx_status != 'I' && c->tx_saved == NULL && server_tx_save(s, c) != 0)
+		s->dirty = true; /* a ROLLBACK could not be followed: not reused */
 	switch (set->kind) {
 	case SQL_SET_VALUE:
 		err = sg_params_set(&c->params, set->name, set->value);
@@ -242,6 +314,11 @@ void server_detach(sg_server_t *s)
 		 * listed never took effect, and its segment number means
 		 * nothing on the next server. */
 		client_sets_free(s->client);
+		/* A transaction still open here is rolled back with it. */
+		if (s->client->tx_saved != NULL) {
+			s->client->tx_saved->committed = false;
+			server_tx_settle(s);
+		}
 		s->client->server = NULL;
 	}
 	s->client = NULL;

@@ -195,6 +195,45 @@ static void test_pipelined_sets(void **state)
 	it_finish(h);
 }
 
+/* A SET inside a transaction lasts only if the transaction commits, as
+ * in PostgreSQL: ROLLBACK, a COMMIT of a failed transaction, and a SET
+ * over the extended protocol inside one that rolls back are all undone,
+ * on whichever backend serves the client next. */
+static void test_set_in_transaction(void **state)
+{
+	PGconn *a = app_connect(), *b = app_connect(), *h = app_connect();
+	const char *show = "SELECT current_setting('statement_timeout') || ' ' || "
+	                   "current_setting('search_path') || ' ' || current_setting('work_mem')";
+
+	exec_clear(a, "BEGIN");
+	exec_clear(a, "SET search_path TO pg_catalog");
+	exec_clear(a, "SET statement_timeout = 2222");
+	it_expect_scalar(a, show, "2222ms pg_catalog 4MB");
+	exec_clear(a, "ROLLBACK");
+	it_expect_scalar(a, show, "0 \"$user\", public 4MB");
+	exec_clear(a, "BEGIN");
+	exec_clear(a, "SET work_mem = '9MB'");
+	exec_clear(a, "COMMIT");
+	exec_clear(a, "BEGIN");
+	exec_clear(a, "SET statement_timeout = 3333");
+	it_expect_sqlstate(a, "SELECT 1/0", "22012");
+	exec_clear(a, "COMMIT"); /* answered ROLLBACK */
+	exec_clear(a, "BEGIN");
+	exec_params(a, "SET search_path TO public, pg_catalog", NULL);
+	exec_clear(a, "ROLLBACK");
+	for (int i = 0; i < 4; i++) {
+		/* h holds one backend so that a and b take turns on the other */
+		exec_clear(h, "BEGIN");
+		it_expect_scalar(h, "SELECT 1", "1");
+		it_expect_scalar(b, show, "0 \"$user\", public 4MB");
+		it_expect_scalar(a, show, "0 \"$user\", public 9MB");
+		exec_clear(h, "COMMIT");
+	}
+	it_finish(a);
+	it_finish(b);
+	it_finish(h);
+}
+
 static void test_startup_params(void **state)
 {
 	PGconn *a = it_connect_proxy_opts(it_env("SG_USER"), it_env("SG_PASSWORD"),
@@ -222,6 +261,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_sql_set_unreported, it_teardown),
 	        cmocka_unit_test_teardown(test_extended_set_unreported, it_teardown),
 	        cmocka_unit_test_teardown(test_pipelined_sets, it_teardown),
+	        cmocka_unit_test_teardown(test_set_in_transaction, it_teardown),
 	        cmocka_unit_test_teardown(test_startup_params, it_teardown),
 	};
 
