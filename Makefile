@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libuv1-dev libyaml-dev libpq-de
 	libcmocka-dev libpg-query-dev libprotobuf-c-dev postgresql-15 postgresql-client-15 \
 	pgbouncer python3 golang-go golang-github-jackc-pgconn-dev golang-github-jackc-pgx-v4-dev \
 	golang-github-lib-pq-dev golang-github-jackc-pgmock-dev golang-github-masterminds-semver-dev \
-	python3-psycopg2 python3-psycopg default-jdk-headless libpostgresql-jdbc-java
+	python3-psycopg2 python3-psycopg python3-asyncpg default-jdk-headless libpostgresql-jdbc-java
 FORMAT_DIRS := proxy router config sql tests
 
 .PHONY: all deps test demo demo-stop bench bench-fanout format clean

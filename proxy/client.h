@@ -117,6 +117,8 @@ struct sg_client {
 	bool attach_without_begin;   /* the next server_attach leaves a held BEGIN held (the batch
 	                                only prepares/describes, or a fan-out leg reads outside it) */
 	bool sync_to_server;         /* skipping after an injected error: the Sync goes to the server */
+	bool flush_as_sync;          /* the batch only prepares/describes, then waits at a Flush: the
+	                                server gets a Sync there instead, so it is released after */
 	struct client_bcast *bcast;  /* owned: a statement running on several shards in turn */
 	sg_fanout_t *fanout;         /* owned: a statement running on several shards at once */
 	int8_t partial_results;      /* SET shardgate.partial_results: 0/1, -1 the config's */

@@ -444,8 +444,22 @@ static int relay_message(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	case 'C':
 		s->unsynced++;
 		return relay_describe_close(c, s, f);
-	case 'E':
 	case 'H':
+		if (c->flush_as_sync) {
+			/* The client waits for its statement's description: a
+			 * Sync there ends this backend's part, so the Bind to come
+			 * is routed afresh (its parameters may name another shard).
+			 * The client's own Flush asked for no ReadyForQuery. */
+			c->flush_as_sync = false;
+			s->unsynced = 0;
+			s->seg_sent++;
+			s->hidden_syncs++;
+			return wire_write_sync(&s->out.pending);
+		}
+		s->unsynced++;
+		relay_raw(s, f);
+		return 0;
+	case 'E':
 		s->unsynced++;
 		relay_raw(s, f);
 		return 0;

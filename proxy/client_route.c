@@ -464,6 +464,15 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 			c->attach_without_begin = true;
 			return ROUTE_FORWARD;
 		}
+		if (g.type == 'H' && !runs && c->held_begin == NULL && c->pin_reason == NULL &&
+		    off + g.total_len == c->in.len) {
+			/* Prepare and describe, then wait for the answer (asyncpg):
+			 * any shard can answer, and the Bind that follows is routed
+			 * by its parameters, so this backend is let go at the Flush. */
+			*target = c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg);
+			c->flush_as_sync = true;
+			return ROUTE_FORWARD;
+		}
 		if (g.type == 'S' || g.type == 'H' || g.type == 'P' || g.type == 'Q')
 			return route_text_bound(c, pm.query, NULL, 0, NULL, target, &fan);
 		runs = runs || g.type == 'B' || g.type == 'E';
@@ -482,6 +491,8 @@ static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
 		*target = c->server ? -1 : 0;
 		return ROUTE_FORWARD;
 	}
+	if (c->server != NULL && c->server->hidden_syncs > 0)
+		return ROUTE_WAIT; /* routed afresh once that server is let go */
 	rc = wire_bind_parse(f, &m);
 	if (rc != 0)
 		return rc;

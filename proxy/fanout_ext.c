@@ -36,15 +36,15 @@ int fanout_parse_local(sg_client_t *c, const wire_frame_t *parse)
 }
 
 /* The messages after the Bind, up to its Execute (and a Sync right
- * after it). Returns the offset past them, 0 if they have not all
- * arrived, or < 0 for a batch shardgate cannot fan out. */
+ * after it; *max_rows: the Execute's row limit). Returns the offset past
+ * them, 0 if they have not all arrived, or < 0 for a batch shardgate
+ * cannot fan out. */
 static long fanout_scan_batch(sg_client_t *c, size_t off, const char *portal, bool *describe, bool *sync,
-                              char *err, size_t errlen)
+                              int32_t *max_rows, char *err, size_t errlen)
 {
 	uint32_t max = sg_px->cfg->listen.max_message_size;
 	wire_target_msg_t t;
 	const char *ep;
-	int32_t max_rows;
 	wire_frame_t g;
 	int rc;
 
@@ -66,18 +66,22 @@ static long fanout_scan_batch(sg_client_t *c, size_t off, const char *portal, bo
 			snprintf(err, errlen, "message '%c' between Bind and Execute", g.type);
 			return SG_ENOTSUP;
 		}
-		if (wire_execute_parse(&g, &ep, &max_rows) != 0)
+		if (wire_execute_parse(&g, &ep, max_rows) != 0)
 			return SG_EPROTO;
-		if (max_rows != 0) {
-			snprintf(err, errlen, "Execute with a row limit (portal fetch)");
-			return SG_ENOTSUP;
-		}
 		break;
 	}
 	rc = wire_frame_read(c->in.data + off, c->in.len - off, max, &g);
+	if (rc == SG_EAGAIN && *max_rows > 0)
+		return 0; /* whether a Sync ends the portal decides */
 	if (rc == 0 && g.type == 'S') {
 		*sync = true;
 		off += g.total_len;
+	} else if (*max_rows > 0) {
+		/* A fetch that may go on with another Execute (a cursor): the
+		 * merged stream is not kept between Executes. */
+		snprintf(err, errlen,
+		         "Execute with a row limit not followed by Sync (a portal fetched in parts)");
+		return SG_ENOTSUP;
 	}
 	return (long)off;
 }
@@ -302,6 +306,7 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
                       const uint8_t *types, sql_kind_t kind, uint64_t shards)
 {
 	bool describe = false, sync = false;
+	int32_t max_rows = 0;
 	char err[256] = "";
 	wire_bind_msg_t m;
 	sg_fanout_t *fo;
@@ -311,7 +316,17 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
 	rc = wire_bind_parse(bind, &m);
 	if (rc != 0)
 		return rc;
-	end = fanout_scan_batch(c, c->in_off + bind->total_len, m.portal, &describe, &sync, err, sizeof(err));
+	end = fanout_scan_batch(c, c->in_off + bind->total_len, m.portal, &describe, &sync, &max_rows, err,
+	                        sizeof(err));
+	/* A row limit is served as a prefix of the merged result when the
+	 * portal dies at the Sync after it: outside a transaction block
+	 * (inside one it lives on for the next Execute, like a cursor). */
+	if (end > 0 && max_rows > 0 && kind != SQLK_SELECT)
+		return fanout_ext_refuse(c, "0A000", "Execute with a row limit on a write");
+	if (end > 0 && max_rows > 0 && (c->held_begin != NULL || c->tx_status != 'I'))
+		return fanout_ext_refuse(
+		        c, "0A000",
+		        "Execute with a row limit inside a transaction (a portal fetched in parts)");
 	if (end == 0)
 		return ROUTE_WAIT; /* the Execute is on its way */
 	if (end == SG_ENOTSUP)
@@ -326,6 +341,7 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
 	fo->extended = true;
 	fo->describe = describe;
 	fo->sync_after = sync;
+	fo->portal_max = max_rows > 0 ? max_rows : 0;
 	rc = fanout_plan(fo, query, err, sizeof(err));
 	if (rc == 0)
 		rc = fanout_take_bind(fo, &m, ntypes, types);
@@ -334,6 +350,8 @@ int fanout_start_bind(sg_client_t *c, const wire_frame_t *bind, const char *quer
 		rc = SG_EPROTO;
 	if (fo->offset < 0)
 		fo->offset = 0; /* OFFSET NULL is no offset, as in PostgreSQL */
+	if (fo->portal_max > 0 && (fo->limit < 0 || fo->limit > fo->portal_max))
+		fo->limit = fo->portal_max; /* the rest of the shards' rows is not needed */
 	if (rc == 0)
 		rc = fanout_having_params(fo, &m, fo->plan->having, err, sizeof(err));
 	if (rc == SG_ENOTSUP || rc == SG_ERANGE) {

@@ -95,7 +95,9 @@ struct sg_fanout {
 
 	int64_t limit, offset; /* resolved (parameters applied); limit -1: none */
 	uint64_t skipped, sent;
-	bool stopped; /* LIMIT reached: the rest is cancelled and dropped */
+	bool stopped;       /* LIMIT reached: the rest is cancelled and dropped */
+	int64_t portal_max; /* the Execute's row limit, 0 none (a Sync follows it: no later fetch);
+	                       also in `limit` */
 
 	/* Answer */
 	char verb[32];

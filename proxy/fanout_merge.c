@@ -543,7 +543,13 @@ int fanout_merge_answer(sg_fanout_t *fo)
 		else
 			snprintf(tag, sizeof(tag), "%s %llu", fo->verb[0] ? fo->verb : "UPDATE",
 			         (unsigned long long)fo->total);
-		(void)wire_write_command_complete(out, tag);
+		if (fo->portal_max > 0 && fo->sent == (uint64_t)fo->portal_max)
+			/* As PostgreSQL: the Execute got all it asked for, so the
+			 * portal is suspended, rows left or not (the Sync after it
+			 * closes it). */
+			(void)wire_write_portal_suspended(out);
+		else
+			(void)wire_write_command_complete(out, tag);
 	}
 	if (!fo->extended || fo->sync_after)
 		(void)wire_write_ready(out, c->tx_status);

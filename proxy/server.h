@@ -63,6 +63,7 @@ struct sg_server {
 	size_t ops_head, ops_len, ops_cap;
 	uint32_t seg_sent, seg_done; /* Syncs/Queries sent, ReadyForQuery seen */
 	int unsynced;                /* extended messages since the last Sync */
+	int hidden_syncs;            /* Syncs we sent for a client's Flush: their 'Z' is not relayed */
 	uint64_t batch_tick;         /* prepared.clock when the current batch began */
 	bool schema_change;          /* a schema-changing statement ran: new statement names at 'Z' 'I' */
 

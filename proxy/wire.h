@@ -207,6 +207,7 @@ int wire_write_parse_complete(wbuf_t *b);
 int wire_write_bind_complete(wbuf_t *b);
 int wire_write_close_complete(wbuf_t *b);
 int wire_write_no_data(wbuf_t *b);
+int wire_write_portal_suspended(wbuf_t *b);
 
 /* ---- frontend messages: write (to servers) ---- */
 int wire_write_startup(wbuf_t *b, const wire_param_t *params, size_t n); /* protocol 3.0 */

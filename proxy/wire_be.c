@@ -501,3 +501,8 @@ int wire_write_no_data(wbuf_t *b)
 {
 	return write_empty(b, 'n');
 }
+
+int wire_write_portal_suspended(wbuf_t *b)
+{
+	return write_empty(b, 's');
+}

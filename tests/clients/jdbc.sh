@@ -2,7 +2,7 @@
 # jdbc.sh — compiles and runs tests/clients/jdbc/ShardgateJdbc.java, the
 # PostgreSQL JDBC driver through shardgate.
 #
-# Run by tests/integration/run.sh with the `jdbc` cluster set, which exports
+# Run by tests/integration/run.sh with the `clients` cluster set, which exports
 # the connection details (SG_*, PG_*); CTest calls it `clients.jdbc` (and
 # `clients.jdbc_direct` with SG_DIRECT=1, against PostgreSQL itself). Needs
 # the Debian packages default-jdk-headless and libpostgresql-jdbc-java; no

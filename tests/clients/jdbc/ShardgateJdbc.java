@@ -2,7 +2,7 @@
 // libpostgresql-jdbc-java) through shardgate in transaction mode.
 //
 // Run by tests/clients/jdbc.sh under tests/integration/run.sh with the
-// `jdbc` cluster set (jdbc.yaml.in, jdbc.setup.sql): a pool of two backend
+// `clients` cluster set (clients.yaml.in, clients.setup.sql): a pool of two backend
 // connections to shard main (pg1), and jaccounts hash-sharded over main and
 // second (pg2). Every check asserts exact values; the ones about backends
 // and placement need the proxy and are skipped under SG_DIRECT=1, where the

@@ -1,7 +1,8 @@
--- jdbc.setup.sql — run by tests/integration/run.sh directly on pg1 (shard
--- main) and pg2 (shard second) before shardgate starts; the JDBC test
--- (tests/clients/jdbc/ShardgateJdbc.java) uses these tables. jaccounts is
--- hash-sharded by id (jdbc.yaml.in); the others live on the default shard.
+-- clients.setup.sql — run by tests/integration/run.sh directly on pg1
+-- (shard main) and pg2 (shard second) before shardgate starts; the driver
+-- programs (tests/clients/jdbc/ShardgateJdbc.java, asyncpg_check.py) use
+-- these tables. jaccounts is hash-sharded by id (clients.yaml.in); the
+-- others live on the default shard.
 
 CREATE TABLE jitems (
     id      int PRIMARY KEY,
