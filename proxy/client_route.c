@@ -480,6 +480,16 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 	}
 }
 
+/* The server has nothing in flight but the Sync we sent for a Flush
+ * (route_parse): its ReadyForQuery releases it. Anything the client sent
+ * after the Flush keeps it, and the Bind is routed where it is. */
+static bool route_release_coming(const sg_server_t *s)
+{
+	return s->hidden_syncs > 0 && s->unsynced == 0 &&
+	       s->seg_sent - s->seg_done == (uint32_t)s->hidden_syncs && s->client != NULL &&
+	       s->client->pin_reason == NULL;
+}
+
 static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
 {
 	router_decision_t fan;
@@ -491,7 +501,7 @@ static int route_bind(sg_client_t *c, const wire_frame_t *f, int *target)
 		*target = c->server ? -1 : 0;
 		return ROUTE_FORWARD;
 	}
-	if (c->server != NULL && c->server->hidden_syncs > 0)
+	if (c->server != NULL && route_release_coming(c->server))
 		return ROUTE_WAIT; /* routed afresh once that server is let go */
 	rc = wire_bind_parse(f, &m);
 	if (rc != 0)
