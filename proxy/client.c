@@ -707,6 +707,7 @@ void client_discard_pending(sg_client_t *c)
 	uint32_t max = sg_px->cfg->listen.max_message_size;
 	wire_frame_t f;
 
+	c->flush_as_sync = false; /* its batch is dropped with the rest */
 	c->skip_until_sync = true;
 	while (wire_frame_read(c->in.data + c->in_off, c->in.len - c->in_off, max, &f) == 0) {
 		c->in_off += f.total_len;
@@ -721,6 +722,7 @@ void client_discard_pending(sg_client_t *c)
 void client_checkout_failed(sg_client_t *c, const char *sqlstate, const char *msg)
 {
 	c->attach_without_begin = false; /* that batch is over */
+	c->flush_as_sync = false;
 	if (c->state == CL_WELCOME) {
 		client_send_error(c, "FATAL", sqlstate, "%s", msg);
 		return;

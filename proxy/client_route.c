@@ -464,11 +464,18 @@ static int route_parse(sg_client_t *c, const wire_frame_t *f, int *target)
 			c->attach_without_begin = true;
 			return ROUTE_FORWARD;
 		}
-		if (g.type == 'H' && !runs && c->held_begin == NULL && c->pin_reason == NULL &&
-		    off + g.total_len == c->in.len) {
-			/* Prepare and describe, then wait for the answer (asyncpg):
-			 * any shard can answer, and the Bind that follows is routed
-			 * by its parameters, so this backend is let go at the Flush. */
+		if (g.type == 'H' && off + g.total_len < c->in.len) {
+			off += g.total_len; /* more follows: its Bind may say where */
+			continue;
+		}
+		if (g.type == 'H' && !runs && pm.stmt[0] != '\0' && c->held_begin == NULL &&
+		    c->pin_reason == NULL) {
+			/* Prepare and describe a named statement, then wait for the
+			 * answer (asyncpg): any shard can answer, and the Bind that
+			 * follows is routed by its parameters, so this backend is
+			 * let go at the Flush. (Not the unnamed statement: one kept
+			 * prepared may be re-run by client_replay.c at a 'Z', which
+			 * a hidden one would skip.) */
 			*target = c->forced_shard >= 0 ? c->forced_shard : router_default_shard(sg_px->cfg);
 			c->flush_as_sync = true;
 			return ROUTE_FORWARD;

@@ -122,8 +122,10 @@ void server_close(sg_server_t *s, const char *why)
 		fanout_server_lost(s->client, s, why);
 	} else if (s->client != NULL) {
 		sg_client_t *c = s->client;
-		uint32_t outstanding = s->seg_sent - s->seg_done;
-		bool unsynced = s->unsynced > 0;
+		/* Our own Syncs for a Flush are not the client's: it learns
+		 * of the loss as of a batch it has not synced yet. */
+		uint32_t outstanding = s->seg_sent - s->seg_done - (uint32_t)s->hidden_syncs;
+		bool unsynced = s->unsynced > 0 || s->hidden_syncs > 0;
 		server_detach(s);
 		client_server_died(c, why, outstanding, unsynced);
 	}

@@ -382,7 +382,7 @@ class Wire:
         return await self.until_ready()
 
 
-async def check_portal_row_limit_wire():
+async def check_wire_protocol():
     """An Execute with a row limit over several shards, outside a
     transaction, as PostgreSQL answers it: at most that many DataRows, then
     PortalSuspended if it got all it asked for, CommandComplete if fewer."""
@@ -405,8 +405,47 @@ async def check_portal_row_limit_wire():
         kinds, firsts = await wire.run(unordered, 4)
         expect_eq("12DDDDsZ", kinds, "row limit 4 of 10 unordered")
         expect(len(set(firsts)) == 4 and set(firsts) <= {str(i) for i in range(1, 11)}, f"rows {firsts}")
+        await prepare_flush_then_bind(wire)
     finally:
         writer.close()
+
+
+async def prepare_flush_then_bind(wire):
+    """asyncpg's order: Parse/Describe/Flush of a named INSERT, then
+    Bind/Execute/Sync of a row whose shard is not the default one, after a
+    pause (the backend that described is let go at the Flush) or at once
+    (the Bind may arrive with the Parse, or while that backend is being let
+    go). Either way the answer is PostgreSQL's and the row lands on its own
+    shard."""
+    pg1 = await shard("PG1_PORT")
+    try:
+        ids = await slotted(pg1, list(range(9000, 9100)), 512, 1023)
+    finally:
+        await pg1.close()
+    for n, i in enumerate(ids[:5]):
+        name = f"wire_ins_{n}".encode()
+        sql = b"INSERT INTO jaccounts (id, owner, balance) VALUES ($1, $2, $3)"
+        wire.send("P", name + b"\0" + sql + b"\0" + struct.pack("!H", 0))
+        wire.send("D", b"S" + name + b"\0")
+        wire.send("H", b"")
+        await wire.w.drain()
+        if n % 2 == 0:
+            await asyncio.sleep(0.05)  # the describe answered: asyncpg's own pace
+        params = b"".join(struct.pack("!i", len(v)) + v for v in (str(i).encode(), b"wire", b"1"))
+        wire.send("B", b"\0" + name + b"\0" + struct.pack("!HH", 0, 3) + params + struct.pack("!H", 0))
+        wire.send("E", b"\0" + struct.pack("!i", 0))
+        wire.send("S", b"")
+        await wire.w.drain()
+        kinds, _ = await wire.until_ready()
+        expect_eq("1tn2CZ", kinds, f"prepare, flush, then bind of id {i}")
+    if DIRECT:
+        return
+    second = await shard("PG2_PORT")
+    try:
+        got = await second.fetchval("SELECT count(*) FROM jaccounts WHERE owner = 'wire'")
+        expect_eq(5, got, "rows on shard second")
+    finally:
+        await second.close()
 
 
 CHECKS = [
@@ -417,7 +456,7 @@ CHECKS = [
     check_timeout_cancels,
     check_listen_notify,
     check_routed,
-    check_portal_row_limit_wire,
+    check_wire_protocol,
 ]
 
 
