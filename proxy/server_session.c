@@ -15,19 +15,21 @@
 /* Reported settings a session may change with SET and a later client
  * must not inherit. Others (server_version, is_superuser, ...) are facts
  * about the server, only passed on to clients at login. */
+static const char *const tracked_params[] = {"application_name",
+                                             "client_encoding",
+                                             "DateStyle",
+                                             "IntervalStyle",
+                                             "TimeZone",
+                                             "standard_conforming_strings",
+                                             "default_transaction_read_only"};
+#define NTRACKED (sizeof(tracked_params) / sizeof(tracked_params[0]))
+
 static bool server_param_tracked(const char *name)
 {
-	static const char *const tracked[] = {"application_name",
-	                                      "client_encoding",
-	                                      "DateStyle",
-	                                      "IntervalStyle",
-	                                      "TimeZone",
-	                                      "standard_conforming_strings",
-	                                      "default_transaction_read_only"};
 	size_t i;
 
-	for (i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++)
-		if (strcasecmp(name, tracked[i]) == 0)
+	for (i = 0; i < NTRACKED; i++)
+		if (strcasecmp(name, tracked_params[i]) == 0)
 			return true;
 	return false;
 }
@@ -123,18 +125,37 @@ void server_tx_note_complete(sg_server_t *s, const wire_frame_t *f)
 	s->client->tx_saved->committed = tag_is(f, "COMMIT") || tag_is(f, "PREPARE TRANSACTION");
 }
 
+/* *now becomes *saved, except for the settings PostgreSQL reports: their
+ * ParameterStatus after the ROLLBACK already put *now right (and the
+ * snapshot, taken at the first SET's 'Z', may hold that SET's report). */
+static int tx_restore(sg_params_t *now, sg_params_t *saved)
+{
+	sg_params_t restored = *saved;
+	const char *v;
+	size_t i;
+	int err = 0;
+
+	memset(saved, 0, sizeof(*saved));
+	for (i = 0; i < NTRACKED && err == 0; i++) {
+		if ((v = sg_params_get(now, tracked_params[i])) != NULL)
+			err = sg_params_set(&restored, tracked_params[i], v);
+		else
+			sg_params_del(&restored, tracked_params[i]);
+	}
+	sg_params_free(now);
+	*now = restored;
+	return err;
+}
+
 void server_tx_settle(sg_server_t *s)
 {
 	sg_client_t *c = s->client;
 	struct client_tx_saved *saved = c->tx_saved;
 
 	if (!saved->committed) {
-		sg_params_free(&c->params);
-		sg_params_free(&s->params);
-		c->params = saved->client;
-		s->params = saved->server;
-		memset(&saved->client, 0, sizeof(saved->client));
-		memset(&saved->server, 0, sizeof(saved->server));
+		if (tx_restore(&c->params, &saved->client) != 0 ||
+		    tx_restore(&s->params, &saved->server) != 0)
+			s->dirty = true;
 		/* Both had agreed before the transaction; let the next attach
 		 * check rather than trust it. */
 		s->synced_hash = 0;
@@ -309,18 +330,20 @@ int server_attach(sg_server_t *s, sg_client_t *c)
 
 void server_detach(sg_server_t *s)
 {
-	if (s->client != NULL) {
+	if (s->client != NULL && s->client->server == s) {
 		/* Every segment ended (or the backend is gone): a SET still
 		 * listed never took effect, and its segment number means
-		 * nothing on the next server. */
+		 * nothing on the next server. (Not for a fan-out leg: the
+		 * client's session is not on it.) */
 		client_sets_free(s->client);
 		/* A transaction still open here is rolled back with it. */
 		if (s->client->tx_saved != NULL) {
 			s->client->tx_saved->committed = false;
 			server_tx_settle(s);
 		}
-		s->client->server = NULL;
 	}
+	if (s->client != NULL)
+		s->client->server = NULL;
 	s->client = NULL;
 	s->release_due = false;
 	if (s->reading_paused)

@@ -221,14 +221,27 @@ static void test_set_in_transaction(void **state)
 	exec_clear(a, "BEGIN");
 	exec_params(a, "SET search_path TO public, pg_catalog", NULL);
 	exec_clear(a, "ROLLBACK");
+	/* reported settings: PostgreSQL's ParameterStatus follows them */
+	exec_clear(a, "BEGIN");
+	exec_clear(a, "SET TimeZone = 'Asia/Tokyo'");
+	exec_clear(a, "SET statement_timeout = 5555");
+	exec_clear(a, "ROLLBACK");
 	for (int i = 0; i < 4; i++) {
 		/* h holds one backend so that a and b take turns on the other */
 		exec_clear(h, "BEGIN");
 		it_expect_scalar(h, "SELECT 1", "1");
 		it_expect_scalar(b, show, "0 \"$user\", public 4MB");
 		it_expect_scalar(a, show, "0 \"$user\", public 9MB");
+		it_expect_scalar(a, "SELECT current_setting('TimeZone') = $$Asia/Tokyo$$", "f");
 		exec_clear(h, "COMMIT");
 	}
+	exec_clear(a, "BEGIN");
+	exec_clear(a, "SET TimeZone = 'Europe/Paris'");
+	exec_clear(a, "COMMIT");
+	exec_clear(h, "BEGIN");
+	it_expect_scalar(h, "SELECT 1", "1");
+	it_expect_scalar(a, "SHOW TimeZone", "Europe/Paris");
+	exec_clear(h, "COMMIT");
 	it_finish(a);
 	it_finish(b);
 	it_finish(h);
