@@ -27,6 +27,14 @@ static void exec_clear(PGconn *c, const char *sql)
 	PQclear(it_exec_ok(c, sql));
 }
 
+/* h takes a backend and keeps it in a transaction: with a pool of two,
+ * the other clients share the second one until h commits. */
+static void hold(PGconn *h)
+{
+	exec_clear(h, "BEGIN");
+	it_expect_scalar(h, "SELECT 1", "1");
+}
+
 /* Over the extended protocol: Parse/Bind/Describe/Execute/Sync of an
  * unnamed statement. */
 static void exec_params(PGconn *c, const char *sql, const char *sqlstate)
@@ -84,8 +92,7 @@ static void test_sql_set_unreported(void **state)
 	it_expect_sqlstate(a, "SET statement_timeout = 'nonsense'", "22023");
 	for (int i = 0; i < 4; i++) {
 		/* h holds one backend so that a and b take turns on the other */
-		exec_clear(h, "BEGIN");
-		it_expect_scalar(h, "SELECT 1", "1");
+		hold(h);
 		exec_clear(b, "BEGIN");
 		it_expect_scalar(b, "SHOW search_path", "\"$user\", public");
 		it_expect_scalar(b, "SHOW statement_timeout", "0");
@@ -133,8 +140,7 @@ static void test_extended_set_unreported(void **state)
 	exec_params(a, "RESET extra_float_digits", NULL);
 	for (int i = 0; i < 4; i++) {
 		/* h holds one backend so that a and b take turns on the other */
-		exec_clear(h, "BEGIN");
-		it_expect_scalar(h, "SELECT 1", "1");
+		hold(h);
 		it_expect_scalar(b,
 		                 "SELECT current_setting('search_path') || ' ' || "
 		                 "current_setting('statement_timeout') || ' ' || "
@@ -148,8 +154,7 @@ static void test_extended_set_unreported(void **state)
 		exec_clear(h, "COMMIT");
 	}
 	exec_params(a, "RESET search_path", NULL);
-	exec_clear(h, "BEGIN");
-	it_expect_scalar(h, "SELECT 1", "1");
+	hold(h);
 	it_expect_scalar(a, "SHOW search_path", "\"$user\", public");
 	exec_clear(h, "COMMIT");
 	it_finish(a);
@@ -184,8 +189,7 @@ static void test_pipelined_sets(void **state)
 	assert_int_equal(PQexitPipelineMode(a), 1);
 	for (int i = 0; i < 4; i++) {
 		/* h holds one backend so that a and b take turns on the other */
-		PQclear(it_exec_ok(h, "BEGIN"));
-		it_expect_scalar(h, "SELECT 1", "1");
+		hold(h);
 		it_expect_scalar(b, show, "0 \"$user\", public 4MB");
 		it_expect_scalar(a, show, "1111ms pg_catalog 4MB");
 		PQclear(it_exec_ok(h, "COMMIT"));
@@ -228,8 +232,7 @@ static void test_set_in_transaction(void **state)
 	exec_clear(a, "ROLLBACK");
 	for (int i = 0; i < 4; i++) {
 		/* h holds one backend so that a and b take turns on the other */
-		exec_clear(h, "BEGIN");
-		it_expect_scalar(h, "SELECT 1", "1");
+		hold(h);
 		it_expect_scalar(b, show, "0 \"$user\", public 4MB");
 		it_expect_scalar(a, show, "0 \"$user\", public 9MB");
 		it_expect_scalar(a, "SELECT current_setting('TimeZone') = $$Asia/Tokyo$$", "f");
@@ -238,8 +241,7 @@ static void test_set_in_transaction(void **state)
 	exec_clear(a, "BEGIN");
 	exec_clear(a, "SET TimeZone = 'Europe/Paris'");
 	exec_clear(a, "COMMIT");
-	exec_clear(h, "BEGIN");
-	it_expect_scalar(h, "SELECT 1", "1");
+	hold(h);
 	it_expect_scalar(a, "SHOW TimeZone", "Europe/Paris");
 	exec_clear(h, "COMMIT");
 	it_finish(a);
