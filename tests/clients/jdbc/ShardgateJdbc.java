@@ -35,7 +35,6 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.postgresql.PGStatement;
 import org.postgresql.copy.CopyManager;
-import org.postgresql.util.PGobject;
 
 public final class ShardgateJdbc {
     private static final boolean DIRECT = "1".equals(System.getenv("SG_DIRECT"));
