@@ -674,6 +674,7 @@ void client_forget_unnamed(sg_client_t *c)
 	c->unnamed_query = NULL;
 	c->unnamed_types = NULL;
 	c->unnamed_ntypes = 0;
+	c->unnamed_is_set = false;
 	c->unnamed_local = 0;
 	c->portal_local = 0;
 	c->unnamed_unchecked = false;

@@ -105,6 +105,7 @@ struct sg_client {
 	uint8_t *unnamed_types; /* owned: its parameter type OIDs */
 	uint16_t unnamed_ntypes;
 	bool unnamed_keep;      /* it may run as a statement kept prepared (sqltext.h) */
+	bool unnamed_is_set;    /* it is a SET/RESET/...: tracked at its Bind (sql_is_session_set) */
 	bool unnamed_unchecked; /* its Parse was answered here and no batch has used it yet */
 	struct client_replay replay;
 	struct client_simple simple;

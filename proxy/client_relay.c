@@ -151,6 +151,7 @@ int client_remember_unnamed(sg_client_t *c, const wire_parse_msg_t *m)
 	c->unnamed_types = t;
 	c->unnamed_ntypes = m->nparams;
 	c->unnamed_keep = sql_can_keep_prepared(q);
+	c->unnamed_is_set = sql_is_session_set(q);
 	c->unnamed_gen++;
 	return 0;
 }
@@ -337,10 +338,12 @@ static int relay_bind(sg_client_t *c, sg_server_t *s, const wire_frame_t *f)
 	 * extra_float_digits = 3`, any SET a driver prepares) is tracked as
 	 * over the simple one, for the segment the coming Sync ends. At Bind,
 	 * not Execute: drivers execute a bound portal at once, and the Bind
-	 * still names the statement. */
-	sql = st != NULL ? st->query : m.stmt[0] == '\0' ? c->unnamed_query : NULL;
-	if (sql != NULL && (err = relay_track_set(c, s->seg_sent + 1, sql)) != 0)
-		return err;
+	 * still names the statement. Whether it is one was decided at Parse. */
+	if (st != NULL ? st->is_set : m.stmt[0] == '\0' && c->unnamed_is_set) {
+		sql = st != NULL ? st->query : c->unnamed_query;
+		if (sql != NULL && (err = relay_track_set(c, s->seg_sent + 1, sql)) != 0)
+			return err;
+	}
 	if (st == NULL) {
 		/* Unnamed, or unknown: the backend gives the right error. */
 		relay_raw(s, f);

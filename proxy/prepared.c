@@ -1,4 +1,5 @@
 #include "prepared.h"
+#include "sqltext.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ sg_pstmt_t *sg_pstmt_intern(const wire_parse_msg_t *m)
 	if (m->nparams > 0)
 		memcpy(st->types, m->param_types, (size_t)m->nparams * 4);
 	st->nparams = m->nparams;
+	st->is_set = sql_is_session_set(st->query);
 	st->hash = h;
 	sg_pstmt_key_name(h, st->gname);
 	st->kkey_epoch = UINT32_MAX; /* computed by the first sg_pstmt_kept_key */

@@ -37,6 +37,7 @@ struct sg_pstmt {
 	uint16_t nparams; /* as on the wire: 0..65535 */
 	uint8_t *types;   /* owned, nparams * 4 bytes network order */
 	int refs;         /* client map entries holding it */
+	bool is_set;      /* SET/RESET/DISCARD ALL/DEALLOCATE ALL: tracked at its Bind */
 	sg_pstmt_t *next; /* intern table chain */
 };
 

@@ -111,18 +111,14 @@ static int server_tx_save(sg_server_t *s, sg_client_t *c)
 	return err;
 }
 
-/* Tags with their NUL; PREPARE TRANSACTION keeps a session's SETs as a
- * COMMIT does. */
-static bool tag_is(const wire_frame_t *f, const char *tag)
-{
-	size_t n = strlen(tag) + 1;
-
-	return f->body_len == n && memcmp(f->body, tag, n) == 0;
-}
-
+/* PREPARE TRANSACTION keeps a session's SETs as a COMMIT does. */
 void server_tx_note_complete(sg_server_t *s, const wire_frame_t *f)
 {
-	s->client->tx_saved->committed = tag_is(f, "COMMIT") || tag_is(f, "PREPARE TRANSACTION");
+	const char *tag;
+
+	s->client->tx_saved->committed =
+	        wire_command_complete_parse(f, &tag) == 0 &&
+	        (strcmp(tag, "COMMIT") == 0 || strcmp(tag, "PREPARE TRANSACTION") == 0);
 }
 
 /* *now becomes *saved, except for the settings PostgreSQL reports: their

@@ -400,6 +400,13 @@ sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *val
 	return take_value(p, value, vcap) ? SQL_SET_VALUE : SQL_SET_NONE;
 }
 
+bool sql_is_session_set(const char *sql)
+{
+	char name[64], value[512];
+
+	return sql_parse_set(sql, name, sizeof(name), value, sizeof(value)) != SQL_SET_NONE;
+}
+
 int sql_parse_deallocate(const char *sql, char *name, size_t ncap)
 {
 	const char *p = skip_space_comments(sql);

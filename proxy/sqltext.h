@@ -34,6 +34,9 @@ typedef enum sql_set_kind {
 /* Fills name (a setting name) and value (raw SQL text of the value, e.g.
  * "'Asia/Tokyo'" or "public, app") for SQL_SET_VALUE / SQL_SET_RESET. */
 sql_set_kind_t sql_parse_set(const char *sql, char *name, size_t ncap, char *value, size_t vcap);
+/* Whether sql_parse_set recognises sql (decided once per statement, so
+ * that its Binds need not parse it). */
+bool sql_is_session_set(const char *sql);
 
 /* "DEALLOCATE [PREPARE] name" (name plain or "quoted") as the whole
  * query: copies the name (quotes removed) and returns 1; else 0. */
